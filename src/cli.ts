@@ -1,0 +1,131 @@
+#!/usr/bin/env node
+// The mcpmux command. The only file that reads process.argv, calls process.exit or installs
+// signal handlers.
+//
+//   mcpmux [--config FILE] [--host H] [--port N] [--log-level L]   run the relay
+//   mcpmux --check [--config FILE]                                  validate, print, exit 0/1
+
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { ConfigError, describeServices, loadConfig } from './config/load.js';
+import { createLogger } from './log.js';
+import { VERSION, createRelay } from './relay.js';
+
+const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+const USAGE = `mcpmux ${VERSION} — WebSocket multiplexing relay for stdio MCP servers
+
+Usage:
+  mcpmux [--config FILE] [--host HOST] [--port PORT] [--log-level LEVEL]
+  mcpmux --check [--config FILE]
+
+Options:
+  -c, --config FILE     JSON config (default: ./config/default.json, else the bundled one)
+      --host HOST       listen address (overrides server.host / MCPMUX_HOST)
+      --port PORT       listen port; 0 picks a free one (overrides server.port / MCPMUX_PORT)
+      --log-level LEVEL fatal|error|warn|info|debug|trace|silent
+      --check           validate the config, print the services, exit 0 (valid) or 1
+  -h, --help            this text
+  -v, --version         print the version
+`;
+
+/** The config file and the directory its relative paths resolve against. */
+function pickConfig(file: string | undefined): { file: string; cwd: string } {
+  if (file !== undefined) return { file: resolve(file), cwd: process.cwd() };
+  const local = resolve('config/default.json');
+  if (existsSync(local)) return { file: local, cwd: process.cwd() };
+  return { file: resolve(PACKAGE_ROOT, 'config/default.json'), cwd: PACKAGE_ROOT };
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      config: { type: 'string', short: 'c' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      'log-level': { type: 'string' },
+      check: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'v' },
+    },
+    strict: true,
+  });
+  if (values.help === true) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (values.version === true) {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  const { file, cwd } = pickConfig(values.config);
+  let loaded;
+  try {
+    loaded = loadConfig({
+      file,
+      cwd,
+      args: {
+        ...(values.host !== undefined && { host: values.host }),
+        ...(values.port !== undefined && { port: values.port }),
+        ...(values['log-level'] !== undefined && { logLevel: values['log-level'] }),
+      },
+    });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`mcpmux: invalid configuration\n${err.message}\n`);
+    return 1;
+  }
+  const { config, warnings } = loaded;
+  if (values.check === true) {
+    for (const w of warnings) process.stdout.write(`warning: ${w}\n`);
+    process.stdout.write(`config ${file} is valid\n${describeServices(config)}\n`);
+    return 0;
+  }
+
+  const log = createLogger({ level: config.logging.level, file: config.logging.file });
+  for (const w of warnings) log.warn({ config: file }, w);
+  const { auth_token, auth_user, auth_password } = config.server;
+  if (auth_token === '' && (auth_user === '' || auth_password === '')) {
+    log.warn('no auth_token or auth_user/auth_password set: the relay accepts every client');
+  }
+  const relay = createRelay(config, { logger: log });
+  let signals = 0;
+  const stop = (signal: string) => {
+    signals++;
+    if (signals > 1) {
+      log.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    log.info({ signal }, 'signal received, shutting down');
+    relay.close().then(
+      () => log.flush(() => process.exit(0)),
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        log.flush(() => process.exit(1));
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  try {
+    await relay.start();
+  } catch (err) {
+    log.fatal({ err: (err as Error).message }, 'cannot start');
+    await relay.close();
+    return 1;
+  }
+  return -1; // keep running until a signal
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`mcpmux: ${(err as Error).message}\n`);
+    process.exitCode = 1;
+  },
+);

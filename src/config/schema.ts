@@ -1,0 +1,229 @@
+// The convict schema of mcpmux's configuration (SPEC §2, §3): every key with its doc, format,
+// default and MCPMUX_* environment variable. `configSchema` covers the fixed sections; every entry
+// of the `services` map is validated on its own against `serviceSchema`. docs/config.md is
+// generated from these two trees (src/config/docs.ts), so a key documented here is documented there.
+import type { LeafSpec } from './formats.js';
+
+export type { LeafSpec } from './formats.js';
+
+export interface SchemaTree {
+  readonly [key: string]: SchemaTree | LeafSpec;
+}
+
+export function isLeaf(node: SchemaTree | LeafSpec): node is LeafSpec {
+  return Object.hasOwn(node, 'default');
+}
+
+export const SERVICE_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+
+// Small constructors keep the trees below readable.
+type Extra = Omit<LeafSpec, 'doc' | 'format' | 'default'>;
+const str = (doc: string, def: string, extra: Extra = {}): LeafSpec => ({
+  doc,
+  format: 'mcpmux-string',
+  default: def,
+  ...extra,
+});
+const int = (doc: string, def: number, min: number, extra: Extra = {}): LeafSpec => ({
+  doc,
+  format: 'mcpmux-int',
+  default: def,
+  min,
+  ...extra,
+});
+const secs = (doc: string, def: number | null, extra: Extra = {}): LeafSpec => ({
+  doc,
+  format: 'mcpmux-seconds',
+  default: def,
+  ...extra,
+});
+const bool = (doc: string, def: boolean, extra: Extra = {}): LeafSpec => ({
+  doc,
+  format: 'mcpmux-boolean',
+  default: def,
+  ...extra,
+});
+
+export const configSchema = {
+  server: {
+    host: str(
+      'Address to listen on. Loopback by default; 0.0.0.0 is an explicit choice.',
+      '127.0.0.1',
+      {
+        env: 'MCPMUX_HOST',
+        nonEmpty: true,
+      },
+    ),
+    port: int('TCP port for HTTP and WebSocket (0 picks a free port).', 8100, 0, {
+      env: 'MCPMUX_PORT',
+      max: 65535,
+    }),
+    auth_token: str(
+      'Bearer token. Empty, with no user/password, means no auth (logged as a warning).',
+      '',
+      {
+        env: 'MCPMUX_AUTH_TOKEN',
+        sensitive: true,
+      },
+    ),
+    auth_user: str('Basic-auth user name (used together with auth_password).', '', {
+      env: 'MCPMUX_AUTH_USER',
+    }),
+    auth_password: str(
+      'Basic-auth password. Always a string, even when it looks like a number.',
+      '',
+      {
+        env: 'MCPMUX_AUTH_PASSWORD',
+        sensitive: true,
+      },
+    ),
+    allowed_origins: {
+      doc: 'Browser Origins allowed to open WebSockets; [] = same-origin only. Env: comma-separated.',
+      format: 'mcpmux-string-list',
+      default: [],
+      env: 'MCPMUX_ALLOWED_ORIGINS',
+    },
+    tls: {
+      cert: str('PEM certificate file; with key, serves HTTPS/WSS. Empty = plain HTTP.', '', {
+        env: 'MCPMUX_TLS_CERT',
+        isPath: true,
+      }),
+      key: str('PEM private key file for tls.cert.', '', { env: 'MCPMUX_TLS_KEY', isPath: true }),
+    },
+    max_message_bytes: int(
+      'Largest WebSocket frame or server stdout line, in bytes.',
+      4194304,
+      1024,
+      {
+        env: 'MCPMUX_MAX_MESSAGE_BYTES',
+      },
+    ),
+    max_connections: int('Open WebSocket connections, all clients together.', 10000, 1, {
+      env: 'MCPMUX_MAX_CONNECTIONS',
+    }),
+    max_connections_per_address: int(
+      'Open WebSocket connections from one client address.',
+      1000,
+      1,
+      {
+        env: 'MCPMUX_MAX_CONNECTIONS_PER_ADDRESS',
+      },
+    ),
+    max_channels_per_connection: int('Channels one /ws connection may have open.', 64, 1, {
+      env: 'MCPMUX_MAX_CHANNELS_PER_CONNECTION',
+    }),
+    shutdown_grace: secs('Seconds in-flight requests get to finish on SIGTERM/SIGINT.', 10, {
+      env: 'MCPMUX_SHUTDOWN_GRACE',
+      min: 0,
+    }),
+  },
+  session: {
+    default_timeout: secs(
+      'Idle seconds before a session is stopped (per service: idle_timeout).',
+      300,
+      {
+        env: 'MCPMUX_SESSION_TIMEOUT',
+        above: 0,
+      },
+    ),
+    resume_window: secs('Seconds a session whose connection dropped waits to be resumed.', 30, {
+      env: 'MCPMUX_RESUME_WINDOW',
+      min: 0,
+    }),
+    max_sessions_per_service: int('Open sessions per service; beyond it: session_limit.', 100, 1, {
+      env: 'MCPMUX_MAX_SESSIONS_PER_SERVICE',
+    }),
+    max_total_sessions: int('Open sessions, all services together.', 500, 1, {
+      env: 'MCPMUX_MAX_TOTAL_SESSIONS',
+    }),
+    sandbox_dir: str(
+      'Each session gets its own HOME/TMPDIR below it, removed on stop.',
+      './sandbox',
+      {
+        env: 'MCPMUX_SANDBOX_DIR',
+        nonEmpty: true,
+        isPath: true,
+      },
+    ),
+    resume_buffer_messages: int('Server messages kept for a detached session.', 1000, 0, {
+      env: 'MCPMUX_RESUME_BUFFER_MESSAGES',
+    }),
+    max_buffered_bytes: int(
+      'Output bytes queued to a slow client before slow_consumer.',
+      8388608,
+      1024,
+      {
+        env: 'MCPMUX_MAX_BUFFERED_BYTES',
+      },
+    ),
+  },
+  rate_limiting: {
+    enabled: bool('Limit requests per client address or token.', false, {
+      env: 'MCPMUX_RATE_LIMIT_ENABLED',
+    }),
+    requests_per_minute: int(
+      'Requests one client may make per minute; beyond it: rate_limited.',
+      600,
+      1,
+      {
+        env: 'MCPMUX_REQUESTS_PER_MINUTE',
+      },
+    ),
+  },
+  logging: {
+    level: {
+      doc: 'pino log level, any case; Python names WARNING and CRITICAL are accepted.',
+      format: 'mcpmux-log-level',
+      default: 'info',
+      env: 'MCPMUX_LOG_LEVEL',
+    },
+    file: str('Log file. Empty = standard output.', '', { env: 'MCPMUX_LOG_FILE', isPath: true }),
+  },
+} as const satisfies SchemaTree;
+
+/** One entry of `services`; no environment variables (use ${VAR} in the file instead). */
+export const serviceSchema = {
+  command: {
+    doc: 'argv, no shell; argv[0] is looked up on PATH. Relative paths: see "Path resolution".',
+    format: 'mcpmux-command',
+    default: [],
+  },
+  description: str('Shown by GET /services and mcpmux --check.', ''),
+  enabled: bool('A disabled service is listed but refuses sessions.', true),
+  env: {
+    doc: 'Variables set for the process, even under restricted_env (may set NODE_OPTIONS etc.).',
+    format: 'mcpmux-string-map',
+    default: {},
+  },
+  concurrency: int('In-flight requests to this service, all sessions together.', 16, 1),
+  queue_limit: int('Requests waiting beyond concurrency; the next one gets queue_full.', 256, 0),
+  request_timeout: secs('Seconds before an unanswered request gets request_timeout.', 60, {
+    above: 0,
+  }),
+  idle_timeout: secs('Idle seconds before a session of this service is stopped.', null, {
+    nullable: true,
+    above: 0,
+    docDefault: 'session.default_timeout',
+  }),
+  sandbox: {
+    enabled: bool('Run in the sandbox (own HOME/TMPDIR, limits, env filter).', true),
+    resource_limits: bool('Apply the limits below (prlimit; memory as RLIMIT_DATA).', true),
+    restricted_env: bool('Pass only PATH, HOME, TMPDIR, LANG and the service env.', true),
+    drop_privileges: bool('When the relay runs as root, run as nobody.', false),
+    working_dir: str('cwd of the process; empty = the session directory.', '', { isPath: true }),
+    limits: {
+      cpu_seconds: int('RLIMIT_CPU in seconds (0 = not applied).', 300, 0),
+      memory_mb: int('RLIMIT_DATA in MiB (0 = not applied).', 1024, 0),
+      max_processes: int('RLIMIT_NPROC (0 = not applied).', 64, 0),
+      file_size_mb: int('RLIMIT_FSIZE in MiB (0 = not applied).', 10, 0),
+      open_files: int('RLIMIT_NOFILE (0 = not applied).', 1024, 0),
+    },
+  },
+} as const satisfies SchemaTree;
+
+/** Every leaf of `tree` with its dotted path, in declaration order. */
+export function schemaLeaves(tree: SchemaTree, prefix = ''): [string, LeafSpec][] {
+  return Object.entries(tree).flatMap(([key, node]) =>
+    isLeaf(node) ? [[prefix + key, node]] : schemaLeaves(node, `${prefix}${key}.`),
+  );
+}

@@ -1,0 +1,86 @@
+// The typed, frozen configuration the rest of mcpmux reads (SPEC §2). Key names follow the config
+// file (snake_case) so a key path in an error message is the path a user edits. Units: seconds for
+// *_timeout / resume_window / request_timeout / cpu_seconds, bytes for *_bytes, MiB for *_mb.
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface SandboxLimits {
+  readonly cpu_seconds: number;
+  readonly memory_mb: number;
+  readonly max_processes: number;
+  readonly file_size_mb: number;
+  readonly open_files: number;
+}
+
+export interface SandboxConfig {
+  readonly enabled: boolean;
+  readonly resource_limits: boolean;
+  readonly restricted_env: boolean;
+  readonly drop_privileges: boolean;
+  /** Absolute path, or '' for the session's own directory. */
+  readonly working_dir: string;
+  readonly limits: SandboxLimits;
+}
+
+export interface ServiceConfig {
+  /** argv; argv[0] looked up on PATH. Relative paths already resolved by the loader. */
+  readonly command: readonly string[];
+  readonly description: string;
+  readonly enabled: boolean;
+  readonly env: Readonly<Record<string, string>>;
+  readonly concurrency: number;
+  readonly queue_limit: number;
+  /** seconds */
+  readonly request_timeout: number;
+  /** seconds; the loader fills it from session.default_timeout when the file does not set it. */
+  readonly idle_timeout: number;
+  readonly sandbox: SandboxConfig;
+}
+
+export interface ServerConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly auth_token: string;
+  readonly auth_user: string;
+  readonly auth_password: string;
+  readonly allowed_origins: readonly string[];
+  readonly tls: { readonly cert: string; readonly key: string };
+  readonly max_message_bytes: number;
+  readonly max_connections: number;
+  readonly max_connections_per_address: number;
+  readonly max_channels_per_connection: number;
+  /** Seconds in-flight requests get to finish on SIGTERM before sockets close. */
+  readonly shutdown_grace: number;
+}
+
+export interface SessionConfig {
+  readonly default_timeout: number;
+  readonly resume_window: number;
+  readonly max_sessions_per_service: number;
+  readonly max_total_sessions: number;
+  /** Absolute path. */
+  readonly sandbox_dir: string;
+  /** Server messages buffered for a detached session while it waits to be resumed. */
+  readonly resume_buffer_messages: number;
+  /** Bytes of output a channel may have queued towards a slow client before slow_consumer. */
+  readonly max_buffered_bytes: number;
+}
+
+export interface RateLimitConfig {
+  readonly enabled: boolean;
+  readonly requests_per_minute: number;
+}
+
+export interface LoggingConfig {
+  readonly level: LogLevel;
+  /** Absolute path, or '' for stdout. */
+  readonly file: string;
+}
+
+export interface Config {
+  readonly server: ServerConfig;
+  readonly session: SessionConfig;
+  readonly services: Readonly<Record<string, ServiceConfig>>;
+  readonly rate_limiting: RateLimitConfig;
+  readonly logging: LoggingConfig;
+}

@@ -1,0 +1,52 @@
+// The root pino logger. info = lifecycle (connections, sessions, processes), debug = per request,
+// trace = payloads. Secrets are redacted by path, and access_token is cut out of logged URLs.
+
+import { pino, type Logger } from 'pino';
+import type { LogLevel } from './config/types.js';
+
+export type { Logger } from 'pino';
+
+export const REDACT_PATHS = [
+  'auth_token',
+  'auth_password',
+  '*.auth_token',
+  '*.auth_password',
+  'config.server.auth_token',
+  'config.server.auth_password',
+  'req.headers.authorization',
+  'headers.authorization',
+  'authorization',
+  'token',
+  'password',
+];
+
+/** Removes credentials from a URL or path before it is logged. */
+export function redactUrl(url: string): string {
+  return url.replace(/([?&]access_token=)[^&#]*/gi, '$1[Redacted]');
+}
+
+export interface LoggerOptions {
+  level: LogLevel;
+  /** A file path, or '' / undefined for stdout. */
+  file?: string;
+  /** A stream to write to instead (tests capture logs this way). */
+  stream?: NodeJS.WritableStream;
+}
+
+export function createLogger(options: LoggerOptions): Logger {
+  const pinoOptions = {
+    level: options.level,
+    base: { name: 'mcpmux' },
+    redact: { paths: REDACT_PATHS, censor: '[Redacted]' },
+  };
+  if (options.stream !== undefined) return pino(pinoOptions, options.stream);
+  if (options.file !== undefined && options.file !== '') {
+    return pino(pinoOptions, pino.destination({ dest: options.file, mkdir: true, sync: false }));
+  }
+  return pino(pinoOptions, pino.destination({ dest: 1, sync: false }));
+}
+
+/** A logger that writes nothing (the default for library users who pass none). */
+export function silentLogger(): Logger {
+  return pino({ level: 'silent' });
+}

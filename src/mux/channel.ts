@@ -1,0 +1,131 @@
+// A channel: one MCP conversation on a connection, bound to one session. It validates the
+// client's frames (answering bad ones itself), holds messages while the session is opening, and
+// hands the session's output to its transport (a direct socket, or envelopes on a /ws socket).
+
+import { McpmuxError, errorResponse, type Reason } from '../errors.js';
+import { classify, decodeMessage } from '../jsonrpc/codec.js';
+import type { Classified, Invalid } from '../jsonrpc/types.js';
+import type { Session, SessionSink } from '../services/session.js';
+import type { SessionRegistry } from '../services/session-registry.js';
+
+/** Messages a channel holds while its session is being opened. */
+const MAX_HELD_MESSAGES = 1024;
+
+export interface ChannelTransport {
+  /** One JSON-RPC line for the client. */
+  send(line: string): void;
+  /** The session is ready, before any of its messages are sent. */
+  opened(session: Session, resumed: boolean): void;
+  /** The channel's session ended. */
+  closed(reason: Reason, message: string): void;
+}
+
+export type ChannelState = 'opening' | 'open' | 'closed';
+
+export class Channel implements SessionSink {
+  readonly service: string;
+  readonly #registry: SessionRegistry;
+  readonly #transport: ChannelTransport;
+  #session: Session | undefined;
+  #state: ChannelState = 'opening';
+  #held: [Classified, string][] = [];
+  #detachWhenOpen = false;
+  #closeWhenOpen: Reason | undefined;
+
+  constructor(registry: SessionRegistry, service: string, transport: ChannelTransport) {
+    this.#registry = registry;
+    this.service = service;
+    this.#transport = transport;
+  }
+
+  get state(): ChannelState {
+    return this.#state;
+  }
+
+  get session(): Session | undefined {
+    return this.#session;
+  }
+
+  /** Creates a session, or re-attaches the detached one named `resumeId`. */
+  async open(resumeId?: string): Promise<Session> {
+    let session: Session;
+    try {
+      session =
+        resumeId === undefined
+          ? await this.#registry.create(this.service)
+          : this.#registry.resumable(resumeId, this.service);
+    } catch (err) {
+      this.#state = 'closed';
+      this.#held = [];
+      throw err;
+    }
+    this.bind(session, resumeId !== undefined);
+    return session;
+  }
+
+  /** Binds an already created (or resumable) session and delivers what was held meanwhile. */
+  bind(session: Session, resumed: boolean): void {
+    if (session.state !== 'detached') {
+      throw new McpmuxError(session.state === 'attached' ? 'session_in_use' : 'unknown_session');
+    }
+    this.#session = session;
+    this.#state = 'open';
+    this.#transport.opened(session, resumed);
+    session.attach(this);
+    const held = this.#held;
+    this.#held = [];
+    for (const [decoded, text] of held) session.handle(decoded, text);
+    if (this.#closeWhenOpen !== undefined) void session.close(this.#closeWhenOpen);
+    else if (this.#detachWhenOpen) session.detach();
+  }
+
+  /** A frame holding one JSON-RPC message (direct connections). */
+  receiveText(text: string): void {
+    this.#deliver(decodeMessage(text), text);
+  }
+
+  /** An already-parsed JSON-RPC message (the `message` of a /ws envelope). */
+  receiveValue(value: unknown): void {
+    const decoded = classify(value);
+    this.#deliver(decoded, decoded.kind === 'invalid' ? '' : JSON.stringify(value));
+  }
+
+  /** The connection dropped: the session waits for a resume. */
+  detach(): void {
+    if (this.#state === 'opening') this.#detachWhenOpen = true;
+    else if (this.#state === 'open') this.#session?.detach();
+  }
+
+  /** The client closed the channel: its session stops. */
+  async close(reason: Reason = 'session_closed'): Promise<void> {
+    if (this.#state === 'opening') this.#closeWhenOpen = reason;
+    else await this.#session?.close(reason);
+  }
+
+  // SessionSink
+  send(line: string): void {
+    this.#transport.send(line);
+  }
+
+  closed(reason: Reason, message: string): void {
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
+    this.#transport.closed(reason, message);
+  }
+
+  #deliver(decoded: Classified | Invalid, text: string): void {
+    if (decoded.kind === 'invalid') {
+      const err = new McpmuxError(decoded.reason, decoded.detail);
+      this.#transport.send(errorResponse(decoded.id, err));
+      return;
+    }
+    if (this.#state === 'open') {
+      this.#session!.handle(decoded, text);
+    } else if (this.#state === 'opening' && this.#held.length < MAX_HELD_MESSAGES) {
+      this.#held.push([decoded, text]);
+    } else if (decoded.kind === 'request') {
+      const reason = this.#state === 'closed' ? 'session_closed' : 'queue_full';
+      this.#transport.send(errorResponse(decoded.message.id, new McpmuxError(reason)));
+    }
+  }
+}

@@ -1,0 +1,77 @@
+// Backpressure towards one WebSocket client. Frames go out at once; when the socket's buffered
+// output passes the high-water mark, the sessions feeding it stop reading their servers' stdout
+// (the servers then block on a full pipe) until the socket drains below the low-water mark. If the
+// buffer still grows past the hard bound (max_buffered_bytes), the caller is told to shed load.
+
+import type { Socket } from 'node:net';
+import type { WebSocket } from 'ws';
+
+export interface Pausable {
+  pause(): void;
+  resume(): void;
+}
+
+export class Outflow {
+  readonly #ws: WebSocket;
+  readonly #socket: Socket;
+  readonly #highWater: number;
+  readonly #lowWater: number;
+  readonly #maxBuffered: number;
+  readonly #sources = new Set<Pausable>();
+  #paused = false;
+  #onDrain = () => this.#checkDrained();
+
+  constructor(ws: WebSocket, socket: Socket, maxBufferedBytes: number) {
+    this.#ws = ws;
+    this.#socket = socket;
+    this.#maxBuffered = maxBufferedBytes;
+    this.#highWater = Math.min(1024 * 1024, Math.floor(maxBufferedBytes / 2));
+    this.#lowWater = Math.floor(this.#highWater / 4);
+  }
+
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  get bufferedAmount(): number {
+    return this.#ws.bufferedAmount;
+  }
+
+  add(source: Pausable): void {
+    this.#sources.add(source);
+    if (this.#paused) source.pause();
+  }
+
+  delete(source: Pausable): void {
+    this.#sources.delete(source);
+  }
+
+  /** Sends one text frame; false when the buffer passed max_buffered_bytes (slow consumer). */
+  send(data: string): boolean {
+    const ws = this.#ws;
+    if (ws.readyState !== ws.OPEN) return true;
+    ws.send(data);
+    const buffered = ws.bufferedAmount;
+    if (buffered <= this.#highWater) return true;
+    if (!this.#paused) this.#pause();
+    return buffered <= this.#maxBuffered;
+  }
+
+  close(): void {
+    this.#socket.off('drain', this.#onDrain);
+    this.#sources.clear();
+  }
+
+  #pause(): void {
+    this.#paused = true;
+    for (const source of this.#sources) source.pause();
+    this.#socket.on('drain', this.#onDrain);
+  }
+
+  #checkDrained(): void {
+    if (this.#ws.bufferedAmount > this.#lowWater) return;
+    this.#socket.off('drain', this.#onDrain);
+    this.#paused = false;
+    for (const source of this.#sources) source.resume();
+  }
+}

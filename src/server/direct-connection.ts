@@ -1,0 +1,96 @@
+// /mcp/{service}: one WebSocket = one channel = one session; frames are plain JSON-RPC.
+// The session is created (or found for ?session=) before the upgrade completes, so its id can be
+// sent in the `Mcpmux-Session` response header. A clean close (1000) by the client stops the
+// session; any other drop keeps it for resume_window.
+
+import type { Socket } from 'node:net';
+import type { WebSocket } from 'ws';
+import { McpmuxError, closeCodeFor, isReason, type Reason } from '../errors.js';
+import type { Logger } from '../log.js';
+import { Channel } from '../mux/channel.js';
+import { Outflow } from '../mux/outflow.js';
+import type { Session } from '../services/session.js';
+import type { SessionRegistry } from '../services/session-registry.js';
+
+export interface ConnectionContext {
+  registry: SessionRegistry;
+  maxBufferedBytes: number;
+  logger: Logger;
+}
+
+/** What the upgrade prepared for a direct connection: its session, or why there is none. */
+export type DirectPrepared = { session: Session; resumed: boolean } | { error: McpmuxError };
+
+/** WebSocket close reasons are limited to 123 bytes. */
+export function closeReasonText(text: string): string {
+  return Buffer.byteLength(text) <= 123
+    ? text
+    : Buffer.from(text).subarray(0, 120).toString() + '…';
+}
+
+export function reasonOf(err: unknown): Reason {
+  if (err instanceof McpmuxError) return err.reason;
+  const reason = (err as { reason?: unknown } | undefined)?.reason;
+  return isReason(reason) ? reason : 'internal_error';
+}
+
+/** Creates or finds the session before the upgrade; never throws. */
+export async function prepareDirect(
+  registry: SessionRegistry,
+  service: string,
+  resumeId: string | undefined,
+): Promise<DirectPrepared> {
+  try {
+    if (resumeId !== undefined) {
+      return { session: registry.resumable(resumeId, service), resumed: true };
+    }
+    return { session: await registry.create(service), resumed: false };
+  } catch (err) {
+    const error = err instanceof McpmuxError ? err : new McpmuxError('internal_error', String(err));
+    return { error };
+  }
+}
+
+export function serveDirect(
+  ws: WebSocket,
+  socket: Socket,
+  ctx: ConnectionContext,
+  service: string,
+  prepared: DirectPrepared,
+): void {
+  const close = (reason: Reason, message: string) => {
+    if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) {
+      ws.close(closeCodeFor(reason), closeReasonText(`${reason}: ${message}`));
+    }
+  };
+  if ('error' in prepared) {
+    close(prepared.error.reason, prepared.error.message);
+    return;
+  }
+  const outflow = new Outflow(ws, socket, ctx.maxBufferedBytes);
+  const channel: Channel = new Channel(ctx.registry, service, {
+    send: (line) => {
+      if (!outflow.send(line)) void channel.close('slow_consumer');
+    },
+    opened: (session) => outflow.add(session),
+    closed: (reason, message) => close(reason, message),
+  });
+  ws.on('message', (data: Buffer, isBinary: boolean) => {
+    if (isBinary) {
+      ws.close(1003, 'binary frames are not accepted');
+      return;
+    }
+    channel.receiveText(data.toString('utf8'));
+  });
+  ws.once('close', (code: number) => {
+    outflow.close();
+    if (code === 1000) void channel.close('session_closed');
+    else channel.detach();
+  });
+  ws.on('error', (err) => ctx.logger.debug({ err: err.message }, 'websocket error'));
+  try {
+    channel.bind(prepared.session, prepared.resumed);
+  } catch (err) {
+    close(reasonOf(err), (err as Error).message); // resumed by someone else meanwhile
+  }
+}

@@ -1,0 +1,111 @@
+// /ws (subprotocol mcpmux.v1): many channels, any mix of services, on one WebSocket. Every frame
+// is an envelope. A bad envelope gets an `error` envelope; only a client that keeps sending
+// garbage (MAX_BAD_ENVELOPES in a row) is disconnected. Dropping the socket detaches every channel
+// (their sessions wait resume_window); a `close` envelope stops the channel's session.
+
+import type { Socket } from 'node:net';
+import type { WebSocket } from 'ws';
+import type { Reason } from '../errors.js';
+import { Channel } from '../mux/channel.js';
+import {
+  closedEnvelope,
+  errorEnvelope,
+  isEnvelopeError,
+  messagePrefix,
+  openedEnvelope,
+  parseEnvelope,
+  type ClientEnvelope,
+} from '../mux/envelope.js';
+import { Outflow } from '../mux/outflow.js';
+import { reasonOf, type ConnectionContext } from './direct-connection.js';
+
+const MAX_BAD_ENVELOPES = 100;
+
+export interface MuxContext extends ConnectionContext {
+  maxChannels: number;
+  /** Throws unknown_service / service_disabled for a service that cannot be opened. */
+  checkService: (service: string) => void;
+}
+
+export function serveMux(ws: WebSocket, socket: Socket, ctx: MuxContext): void {
+  const outflow = new Outflow(ws, socket, ctx.maxBufferedBytes);
+  const channels = new Map<string, Channel>();
+  let badInARow = 0;
+
+  const send = (data: string) => outflow.send(data);
+
+  const open = (env: Extract<ClientEnvelope, { type: 'open' }>) => {
+    const name = env.channel;
+    if (channels.has(name)) {
+      return send(errorEnvelope('channel_exists', `channel ${name} is already open`, name));
+    }
+    if (channels.size >= ctx.maxChannels) {
+      return send(
+        errorEnvelope('channel_limit', `at most ${ctx.maxChannels} channels per connection`, name),
+      );
+    }
+    try {
+      ctx.checkService(env.service);
+    } catch (err) {
+      return send(errorEnvelope(reasonOf(err), (err as Error).message, name));
+    }
+    const prefix = messagePrefix(name);
+    const channel: Channel = new Channel(ctx.registry, env.service, {
+      send: (line) => {
+        if (!outflow.send(prefix + line + '}')) void channel.close('slow_consumer');
+      },
+      opened: (session, resumed) => {
+        outflow.add(session);
+        send(openedEnvelope(name, session.id, resumed));
+      },
+      closed: (reason: Reason, message: string) => {
+        if (channels.get(name) === channel) channels.delete(name);
+        if (channel.session !== undefined) outflow.delete(channel.session);
+        send(closedEnvelope(name, reason, message));
+      },
+    });
+    channels.set(name, channel);
+    channel.open(env.session).then(
+      (session) => ctx.logger.debug({ channel: name, session: session.id }, 'mux channel open'),
+      (err: unknown) => {
+        if (channels.get(name) === channel) channels.delete(name);
+        send(errorEnvelope(reasonOf(err), (err as Error).message, name));
+      },
+    );
+    return true;
+  };
+
+  const onEnvelope = (env: ClientEnvelope) => {
+    if (env.type === 'open') return open(env);
+    const channel = channels.get(env.channel);
+    if (channel === undefined) {
+      return send(
+        errorEnvelope('unknown_channel', `channel ${env.channel} is not open`, env.channel),
+      );
+    }
+    if (env.type === 'message') channel.receiveValue(env.message);
+    else void channel.close('session_closed');
+    return true;
+  };
+
+  ws.on('message', (data: Buffer, isBinary: boolean) => {
+    if (isBinary) {
+      ws.close(1003, 'binary frames are not accepted');
+      return;
+    }
+    const env = parseEnvelope(data.toString('utf8'));
+    if (isEnvelopeError(env)) {
+      send(errorEnvelope('bad_envelope', env.detail, env.channel));
+      if (++badInARow >= MAX_BAD_ENVELOPES) ws.close(1008, 'too many bad envelopes');
+      return;
+    }
+    badInARow = 0;
+    onEnvelope(env);
+  });
+  ws.once('close', () => {
+    outflow.close();
+    for (const channel of channels.values()) channel.detach();
+    channels.clear();
+  });
+  ws.on('error', (err) => ctx.logger.debug({ err: err.message }, 'websocket error'));
+}

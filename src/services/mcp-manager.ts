@@ -1,0 +1,205 @@
+// MCPManager: owns the configured services and every live MCPClient. It enforces the session
+// limits before anything is spawned (a slot is reserved synchronously, so concurrent creates are
+// counted without a global lock), caches each service's tool list, and stops everything on shutdown.
+
+import { McpmuxError } from '../errors.js';
+import type { Config } from '../config/types.js';
+import { silentLogger, type Logger } from '../log.js';
+import { MCPClient, type StartOptions } from '../mcp/mcp-client.js';
+import type { Tool } from '../mcp/mcp-helpers.js';
+import { MCPService } from '../mcp/mcp-service.js';
+import type { HostInfo } from '../sandbox/host.js';
+
+export interface MCPManagerOptions {
+  logger?: Logger;
+  host?: HostInfo;
+  /** Milliseconds between stop steps (SPEC: 2 s). */
+  stopGraceMs?: number;
+}
+
+export interface CreateClientOptions extends StartOptions {
+  sessionId?: string;
+}
+
+export interface ServiceValidation {
+  ok: boolean;
+  tools?: number;
+  error?: string;
+}
+
+export interface ManagerStats {
+  sessions: number;
+  byService: Record<string, number>;
+  spawns: number;
+}
+
+export class MCPManager {
+  readonly config: Config;
+  readonly services: ReadonlyMap<string, MCPService>;
+  readonly #options: MCPManagerOptions;
+  readonly #log: Logger;
+  readonly #clients = new Set<MCPClient>();
+  readonly #counts = new Map<string, number>();
+  #total = 0;
+  #spawns = 0;
+  readonly #toolCache = new Map<string, Promise<Tool[]>>();
+  #shutdown: Promise<void> | undefined;
+
+  constructor(config: Config, options: MCPManagerOptions = {}) {
+    this.config = config;
+    this.#options = options;
+    this.#log = (options.logger ?? silentLogger()).child({ component: 'manager' });
+    const services = new Map<string, MCPService>();
+    for (const [name, service] of Object.entries(config.services)) {
+      services.set(name, new MCPService(name, service));
+    }
+    this.services = services;
+  }
+
+  get isShuttingDown(): boolean {
+    return this.#shutdown !== undefined;
+  }
+
+  /** The service, or a McpmuxError (unknown_service / service_disabled) thrown. */
+  getService(name: string): MCPService {
+    const service = this.services.get(name);
+    if (service === undefined) {
+      throw new McpmuxError('unknown_service', `unknown service: ${name}`, { service: name });
+    }
+    if (!service.enabled) {
+      throw new McpmuxError('service_disabled', `service ${name} is disabled`, { service: name });
+    }
+    return service;
+  }
+
+  /** Live clients, newest last. */
+  clients(): MCPClient[] {
+    return [...this.#clients];
+  }
+
+  sessionCount(service?: string): number {
+    return service === undefined ? this.#total : (this.#counts.get(service) ?? 0);
+  }
+
+  stats(): ManagerStats {
+    return {
+      sessions: this.#total,
+      byService: Object.fromEntries(this.#counts),
+      spawns: this.#spawns,
+    };
+  }
+
+  /**
+   * Spawns a client for `name` (and initializes it when asked). Refuses unknown or disabled
+   * services, the session limits and a shutting-down manager before spawning anything.
+   */
+  async createClient(name: string, options: CreateClientOptions = {}): Promise<MCPClient> {
+    const service = this.getService(name);
+    if (this.isShuttingDown) throw new McpmuxError('shutting_down', 'the relay is shutting down');
+    this.#reserve(service.name);
+    const client = new MCPClient(service, {
+      sandboxDir: this.config.session.sandbox_dir,
+      maxMessageBytes: this.config.server.max_message_bytes,
+      logger: this.#log,
+      ...(options.sessionId !== undefined && { sessionId: options.sessionId }),
+      ...(this.#options.host !== undefined && { host: this.#options.host }),
+      ...(this.#options.stopGraceMs !== undefined && { stopGraceMs: this.#options.stopGraceMs }),
+    });
+    this.#clients.add(client);
+    client.once('exit', () => this.#release(client));
+    client.on('notification', (message) => {
+      if (message.method === 'notifications/tools/list_changed') this.#toolCache.delete(name);
+    });
+    try {
+      this.#spawns++;
+      await client.start(options);
+    } catch (err) {
+      await client.stop();
+      this.#release(client);
+      throw err;
+    }
+    return client;
+  }
+
+  /** The service's tools, from cache; one short-lived process fills the cache on a miss. */
+  getServiceTools(name: string): Promise<Tool[]> {
+    this.getService(name);
+    let cached = this.#toolCache.get(name);
+    if (cached === undefined) {
+      cached = this.#fetchTools(name);
+      this.#toolCache.set(name, cached);
+      cached.catch(() => {
+        if (this.#toolCache.get(name) === cached) this.#toolCache.delete(name);
+      });
+    }
+    return cached;
+  }
+
+  /** Drops the cached tool list of `name` (a session saw list_changed). */
+  invalidateTools(name: string): void {
+    this.#toolCache.delete(name);
+  }
+
+  /** Starts, initializes and lists the tools of every enabled service, concurrently. */
+  async validateServices(): Promise<Record<string, ServiceValidation>> {
+    const names = [...this.services.values()].filter((s) => s.enabled).map((s) => s.name);
+    const results = await Promise.all(
+      names.map(async (name): Promise<[string, ServiceValidation]> => {
+        try {
+          this.#toolCache.delete(name);
+          const tools = await this.getServiceTools(name);
+          return [name, { ok: true, tools: tools.length }];
+        } catch (err) {
+          return [name, { ok: false, error: (err as Error).message }];
+        }
+      }),
+    );
+    return Object.fromEntries(results);
+  }
+
+  /** Stops every client (in parallel); further creates are refused. Idempotent. */
+  shutdown(): Promise<void> {
+    this.#shutdown ??= (async () => {
+      const clients = [...this.#clients];
+      this.#log.info({ sessions: clients.length }, 'stopping all sessions');
+      await Promise.all(clients.map((c) => c.stop()));
+    })();
+    return this.#shutdown;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.shutdown();
+  }
+
+  async #fetchTools(name: string): Promise<Tool[]> {
+    const client = await this.createClient(name, { initialize: true });
+    try {
+      return await client.listTools();
+    } finally {
+      await client.stop();
+    }
+  }
+
+  #reserve(name: string): void {
+    const { max_sessions_per_service: perService, max_total_sessions: total } = this.config.session;
+    const count = this.#counts.get(name) ?? 0;
+    if (count >= perService || this.#total >= total) {
+      const limit = count >= perService ? 'max_sessions_per_service' : 'max_total_sessions';
+      throw new McpmuxError('session_limit', `session limit reached (${limit})`, {
+        limit,
+        service: name,
+        sessions: count,
+        total_sessions: this.#total,
+      });
+    }
+    this.#counts.set(name, count + 1);
+    this.#total++;
+  }
+
+  #release(client: MCPClient): void {
+    if (!this.#clients.delete(client)) return;
+    const name = client.service.name;
+    this.#counts.set(name, (this.#counts.get(name) ?? 1) - 1);
+    this.#total--;
+  }
+}

@@ -1,0 +1,94 @@
+// Every live session of the relay, by id, with one request queue per service. WebSocket channels
+// and (later) REST calls create and find sessions here; a session leaves when its process is gone.
+
+import type { Config } from '../config/types.js';
+import { McpmuxError, type Reason } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { MCPManager } from './mcp-manager.js';
+import { RequestQueue } from './request-queue.js';
+import { Session } from './session.js';
+
+export interface CreateSessionOptions {
+  /** Have the relay send initialize + notifications/initialized itself (REST sessions). */
+  initialize?: boolean;
+}
+
+export class SessionRegistry {
+  readonly #manager: MCPManager;
+  readonly #config: Config;
+  readonly #log: Logger;
+  readonly #sessions = new Map<string, Session>();
+  readonly #queues = new Map<string, RequestQueue>();
+
+  constructor(manager: MCPManager, config: Config, logger: Logger) {
+    this.#manager = manager;
+    this.#config = config;
+    this.#log = logger;
+  }
+
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  get(id: string): Session | undefined {
+    return this.#sessions.get(id);
+  }
+
+  all(): Session[] {
+    return [...this.#sessions.values()];
+  }
+
+  /** The service's queue (made on first use). */
+  queue(service: string): RequestQueue {
+    let queue = this.#queues.get(service);
+    if (queue === undefined) {
+      const s = this.#manager.getService(service);
+      queue = new RequestQueue(service, { concurrency: s.concurrency, queueLimit: s.queueLimit });
+      this.#queues.set(service, queue);
+    }
+    return queue;
+  }
+
+  queues(): ReadonlyMap<string, RequestQueue> {
+    return this.#queues;
+  }
+
+  /** Spawns a process for `service` and wraps it in a (detached) session. */
+  async create(service: string, options: CreateSessionOptions = {}): Promise<Session> {
+    const queue = this.queue(service);
+    const client = await this.#manager.createClient(service, {
+      ...(options.initialize === true && { initialize: true }),
+    });
+    const svc = client.service;
+    const session = new Session(client, queue, {
+      idleTimeoutMs: svc.idleTimeoutMs,
+      resumeWindowMs: this.#config.session.resume_window * 1000,
+      resumeBufferMessages: this.#config.session.resume_buffer_messages,
+      logger: this.#log.child({ service, session: client.sessionId }),
+      onClosed: (s) => this.#sessions.delete(s.id),
+    });
+    this.#sessions.set(session.id, session);
+    this.#log.info({ service, session: session.id, pid: client.pid }, 'session opened');
+    return session;
+  }
+
+  /** A detached session to re-attach, or why not. */
+  resumable(id: string, service?: string): Session {
+    const session = this.#sessions.get(id);
+    if (session === undefined || (service !== undefined && session.serviceName !== service)) {
+      throw new McpmuxError('unknown_session', `no session ${id} to resume`, { session: id });
+    }
+    if (session.state === 'attached') {
+      throw new McpmuxError('session_in_use', `session ${id} is attached to another channel`);
+    }
+    if (session.state !== 'detached') {
+      throw new McpmuxError('unknown_session', `session ${id} is closing`, { session: id });
+    }
+    return session;
+  }
+
+  /** Closes every session (relay shutdown). */
+  async closeAll(reason: Reason): Promise<void> {
+    await Promise.all(this.all().map((s) => s.close(reason)));
+  }
+}

@@ -1,0 +1,345 @@
+// A session: one MCPClient bound to one channel at a time. It routes the client's messages to the
+// server through the service queue (keeping the channel's order), and the server's messages back
+// to the attached sink; buffers them while detached (bounded) for a resume; answers a repeated
+// initialize from memory; enforces request timeouts, cancellation and the idle timeout; and on the
+// process's death fails every request in flight at once and closes its channel.
+
+import { McpmuxError, errorResponse, type ErrorData, type Reason } from '../errors.js';
+import { toLine } from '../jsonrpc/codec.js';
+import type {
+  Classified,
+  JsonRpcId,
+  JsonRpcNotification,
+  JsonRpcRequest,
+} from '../jsonrpc/types.js';
+import type { Logger } from '../log.js';
+import type { MCPClient } from '../mcp/mcp-client.js';
+import { exitError } from '../mcp/mcp-helpers.js';
+import { DeadTokens, Outbox, type InflightRequest } from './inflight.js';
+import type { RequestQueue } from './request-queue.js';
+
+export interface SessionSink {
+  /** One JSON-RPC message (a single line of JSON) for the client. */
+  send(line: string): void;
+  /** The session ended; the sink closes its channel with this reason. */
+  closed(reason: Reason, message: string): void;
+}
+
+export type SessionState = 'attached' | 'detached' | 'closing' | 'closed';
+
+export interface SessionOptions {
+  idleTimeoutMs: number;
+  resumeWindowMs: number;
+  resumeBufferMessages: number;
+  logger: Logger;
+  /** Called once the session has ended and its process is gone. */
+  onClosed?: (session: Session, reason: Reason) => void;
+}
+
+export interface SessionStats {
+  state: SessionState;
+  inflight: number;
+  createdAt: number;
+  lastActivity: number;
+}
+
+export class Session {
+  readonly id: string;
+  readonly client: MCPClient;
+  readonly createdAt = Date.now();
+  lastActivity = Date.now();
+  readonly #queue: RequestQueue;
+  readonly #options: SessionOptions;
+  readonly #log: Logger;
+  readonly #inflight = new Map<JsonRpcId, InflightRequest>();
+  readonly #dead = new DeadTokens();
+  readonly #outbox: Outbox;
+  #sink: SessionSink | undefined;
+  #state: SessionState = 'detached';
+  #buffer: string[] = [];
+  #initializeId: JsonRpcId | undefined;
+  #initializeResult: unknown;
+  #initializedSent = false;
+  #idleTimer: NodeJS.Timeout | undefined;
+  #resumeTimer: NodeJS.Timeout | undefined;
+  #closing: Promise<void> | undefined;
+
+  constructor(client: MCPClient, queue: RequestQueue, options: SessionOptions) {
+    this.id = client.sessionId;
+    this.client = client;
+    this.#queue = queue;
+    this.#options = options;
+    this.#log = options.logger;
+    this.#outbox = new Outbox((line) => this.client.sendRaw(line));
+    client.on('response', (message, line) => {
+      if (message.id !== undefined) this.#onResponse(message.id, line);
+    });
+    client.on('notification', (message, line) => this.#onNotification(message, line));
+    client.on('request', (message, line) => this.#onServerRequest(message, line));
+    client.once('exit', (info) => {
+      if (!info.requested) void this.close('upstream_exited', exitError(info));
+    });
+    this.#armIdle();
+  }
+
+  get state(): SessionState {
+    return this.#state;
+  }
+  get inflightCount(): number {
+    return this.#inflight.size;
+  }
+  get serviceName(): string {
+    return this.client.service.name;
+  }
+  /** The server's answer to the client's first initialize, if any. */
+  get initializeResult(): unknown {
+    return this.#initializeResult;
+  }
+
+  stats(): SessionStats {
+    return {
+      state: this.#state,
+      inflight: this.#inflight.size,
+      createdAt: this.createdAt,
+      lastActivity: this.lastActivity,
+    };
+  }
+
+  /** Binds a channel; buffered server messages are delivered first, in order. */
+  attach(sink: SessionSink): void {
+    if (this.#state === 'attached') throw new McpmuxError('session_in_use');
+    if (this.#state !== 'detached') throw new McpmuxError('unknown_session');
+    clearTimeout(this.#resumeTimer);
+    this.#sink = sink;
+    this.#state = 'attached';
+    const buffered = this.#buffer;
+    this.#buffer = [];
+    for (const line of buffered) sink.send(line);
+    this.lastActivity = Date.now();
+  }
+
+  /** The channel's connection dropped: keep the process for resume_window, buffering its output. */
+  detach(): void {
+    if (this.#state !== 'attached') return;
+    this.#sink = undefined;
+    this.#state = 'detached';
+    this.#resumeTimer = setTimeout(
+      () =>
+        void this.close(
+          'session_closed',
+          new McpmuxError('session_closed', 'resume window expired'),
+        ),
+      this.#options.resumeWindowMs,
+    );
+    this.#resumeTimer.unref();
+  }
+
+  /** Pauses reading the server's stdout (the client is congested). */
+  pause(): void {
+    this.client.pauseOutput();
+  }
+  resume(): void {
+    this.client.resumeOutput();
+  }
+
+  /** A message from the client; `text` is the frame it came in (one parse, no re-serialising). */
+  handle(decoded: Classified, text: string): void {
+    if (this.#state === 'closing' || this.#state === 'closed') return;
+    this.lastActivity = Date.now();
+    switch (decoded.kind) {
+      case 'request':
+        return this.#onClientRequest(decoded.message, text);
+      case 'notification':
+        return this.#onClientNotification(decoded.message, text);
+      case 'response':
+        // The answer to a server→client request: straight to the server, never queued.
+        this.client.sendRaw(toLine(text, decoded.message));
+        return;
+    }
+  }
+
+  /** Ends the session: fails what is in flight, closes the channel, stops the process. */
+  close(reason: Reason, cause?: McpmuxError): Promise<void> {
+    this.#closing ??= this.#close(reason, cause ?? new McpmuxError(reason));
+    return this.#closing;
+  }
+
+  async #close(reason: Reason, cause: McpmuxError): Promise<void> {
+    this.#state = 'closing';
+    clearTimeout(this.#idleTimer);
+    clearTimeout(this.#resumeTimer);
+    const sink = this.#sink;
+    for (const entry of this.#inflight.values()) {
+      this.#finish(entry);
+      sink?.send(errorResponse(entry.id, cause));
+    }
+    this.#sink = undefined;
+    sink?.closed(reason, cause.message);
+    this.#log.info({ reason }, 'session closed');
+    await this.client.stop();
+    this.#state = 'closed';
+    this.#options.onClosed?.(this, reason);
+  }
+
+  #onClientRequest(message: JsonRpcRequest, text: string): void {
+    const { id, method } = message;
+    if (method === 'initialize' && this.#initializeResult !== undefined) {
+      // A resumed client re-initializing: the server already is; answer from memory.
+      this.#toClient(JSON.stringify({ jsonrpc: '2.0', id, result: this.#initializeResult }));
+      return;
+    }
+    if (this.#inflight.has(id)) {
+      const err = new McpmuxError('invalid_request', `id ${JSON.stringify(id)} is already in use`);
+      this.#toClient(errorResponse(id, err));
+      return;
+    }
+    if (method === 'initialize') this.#initializeId = id;
+    const meta = (message.params as { _meta?: { progressToken?: unknown } } | undefined)?._meta;
+    const token = meta?.progressToken;
+    const entry: InflightRequest = {
+      id,
+      method,
+      progressToken: typeof token === 'string' || typeof token === 'number' ? token : undefined,
+      receivedAt: Date.now(),
+      state: 'queued',
+      abort: new AbortController(),
+      timer: undefined,
+      release: () => undefined,
+    };
+    const place = this.#outbox.hold();
+    let job: Promise<void>;
+    try {
+      job = this.#queue.run(() => {
+        if (entry.abort.signal.aborted) return Promise.resolve();
+        entry.state = 'sent';
+        place.ready(toLine(text, message));
+        return new Promise<void>((resolve) => (entry.release = resolve));
+      }, entry.abort.signal);
+    } catch (err) {
+      place.drop();
+      this.#toClient(errorResponse(id, err));
+      return;
+    }
+    job.catch(() => place.drop()); // removed from the queue by abort
+    this.#inflight.set(id, entry);
+    entry.timer = setTimeout(() => this.#timeout(entry), this.client.service.requestTimeoutMs);
+  }
+
+  #onClientNotification(message: JsonRpcNotification, text: string): void {
+    if (message.method === 'notifications/cancelled') {
+      const requestId = (message.params as { requestId?: JsonRpcId } | undefined)?.requestId;
+      const entry = requestId === undefined ? undefined : this.#inflight.get(requestId);
+      if (entry !== undefined) {
+        const wasSent = entry.state === 'sent';
+        this.#finish(entry);
+        if (!wasSent) return; // removed from the queue: nothing reaches the server
+      }
+      this.client.sendRaw(toLine(text, message)); // bypasses the queue
+      return;
+    }
+    if (message.method === 'notifications/initialized') {
+      if (this.#initializedSent) return; // a resumed client's repeat: the server has it already
+      this.#initializedSent = true;
+    }
+    this.#outbox.push(toLine(text, message));
+  }
+
+  #timeout(entry: InflightRequest): void {
+    const wasSent = entry.state === 'sent';
+    this.#finish(entry);
+    const timeoutMs = this.client.service.requestTimeoutMs;
+    this.#toClient(
+      errorResponse(
+        entry.id,
+        new McpmuxError('request_timeout', `${entry.method} timed out after ${timeoutMs} ms`, {
+          method: entry.method,
+          timeout_ms: timeoutMs,
+        }),
+      ),
+    );
+    if (wasSent) {
+      this.client.notify('notifications/cancelled', {
+        requestId: entry.id,
+        reason: 'request_timeout',
+      });
+    }
+  }
+
+  /** Forgets a request: clears its timer, frees or removes its queue slot, drops late output. */
+  #finish(entry: InflightRequest): void {
+    this.#inflight.delete(entry.id);
+    clearTimeout(entry.timer);
+    if (entry.state === 'queued') entry.abort.abort();
+    else entry.release();
+    if (entry.progressToken !== undefined) this.#dead.add(entry.progressToken);
+  }
+
+  #onResponse(id: JsonRpcId, line: string): void {
+    const entry = this.#inflight.get(id);
+    if (entry === undefined) return; // cancelled or timed out: a late response is dropped
+    this.#inflight.delete(id);
+    clearTimeout(entry.timer);
+    entry.release();
+    if (id === this.#initializeId && this.#initializeResult === undefined) this.#rememberInit(line);
+    this.#toClient(line);
+  }
+
+  #rememberInit(line: string): void {
+    const parsed = JSON.parse(line) as { result?: unknown };
+    if (parsed.result !== undefined) this.#initializeResult = parsed.result;
+  }
+
+  #onNotification(message: JsonRpcNotification, line: string): void {
+    if (message.method === 'notifications/progress') {
+      const token = (message.params as { progressToken?: unknown } | undefined)?.progressToken;
+      if (this.#dead.has(token)) return;
+    }
+    this.#toClient(line);
+  }
+
+  #onServerRequest(message: JsonRpcRequest, line: string): void {
+    if (this.#sink === undefined) {
+      const err = new McpmuxError('session_closed', 'no client is attached to this session');
+      this.client.sendRaw(errorResponse(message.id, err));
+      return;
+    }
+    this.#toClient(line);
+  }
+
+  #toClient(line: string): void {
+    this.lastActivity = Date.now();
+    if (this.#sink !== undefined) {
+      this.#sink.send(line);
+      return;
+    }
+    if (this.#state !== 'detached') return;
+    this.#buffer.push(line);
+    if (this.#buffer.length > this.#options.resumeBufferMessages) {
+      const data: ErrorData = { buffered: this.#buffer.length };
+      void this.close(
+        'slow_consumer',
+        new McpmuxError('slow_consumer', 'resume buffer full', data),
+      );
+    }
+  }
+
+  #armIdle(): void {
+    const idleMs = this.#options.idleTimeoutMs;
+    if (!(idleMs > 0)) return;
+    const check = () => {
+      const quietFor = Date.now() - this.lastActivity;
+      const busy = this.#inflight.size > 0;
+      if (!busy && quietFor >= idleMs) {
+        void this.close(
+          'idle_timeout',
+          new McpmuxError('idle_timeout', `no traffic for ${idleMs} ms`),
+        );
+        return;
+      }
+      this.#idleTimer = setTimeout(check, busy ? idleMs : Math.max(idleMs - quietFor, 1));
+      this.#idleTimer.unref();
+    };
+    this.#idleTimer = setTimeout(check, idleMs);
+    this.#idleTimer.unref();
+  }
+}

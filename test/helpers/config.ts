@@ -1,0 +1,110 @@
+// Builds complete, typed configs for tests without going through the file loader.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Config, SandboxConfig, ServiceConfig } from '../../src/config/types.js';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const FIXTURE_SERVER = join(ROOT, 'test/fixtures/server.mjs');
+export const TODO_SERVER = join(ROOT, 'examples/servers/todo.mjs');
+export const EVERYTHING_SERVER = join(
+  ROOT,
+  'node_modules/@modelcontextprotocol/server-everything/dist/index.js',
+);
+export const MEMORY_SERVER = join(
+  ROOT,
+  'node_modules/@modelcontextprotocol/server-memory/dist/index.js',
+);
+
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
+
+export function sandboxConfig(overrides: DeepPartial<SandboxConfig> = {}): SandboxConfig {
+  return {
+    enabled: true,
+    resource_limits: true,
+    restricted_env: true,
+    drop_privileges: false,
+    working_dir: '',
+    ...overrides,
+    limits: {
+      cpu_seconds: 300,
+      memory_mb: 1024,
+      max_processes: 64,
+      file_size_mb: 10,
+      open_files: 1024,
+      ...overrides.limits,
+    },
+  };
+}
+
+export function serviceConfig(
+  command: string[],
+  overrides: Omit<DeepPartial<ServiceConfig>, 'command'> = {},
+): ServiceConfig {
+  return {
+    description: 'test service',
+    enabled: true,
+    env: {},
+    concurrency: 16,
+    queue_limit: 256,
+    request_timeout: 60,
+    idle_timeout: 300,
+    ...overrides,
+    command,
+    sandbox: sandboxConfig(overrides.sandbox ?? {}),
+  } as ServiceConfig;
+}
+
+/** A fixture-server service: `node test/fixtures/server.mjs ...flags`. */
+export function fixtureService(
+  flags: string[] = [],
+  overrides: Omit<DeepPartial<ServiceConfig>, 'command'> = {},
+): ServiceConfig {
+  return serviceConfig(['node', FIXTURE_SERVER, ...flags], overrides);
+}
+
+export interface TestConfigOptions {
+  server?: Partial<Config['server']>;
+  session?: Partial<Config['session']>;
+  rate_limiting?: Partial<Config['rate_limiting']>;
+}
+
+/** A whole config with a fresh sandbox dir; call cleanup() to remove it. */
+export function testConfig(
+  services: Record<string, ServiceConfig>,
+  options: TestConfigOptions = {},
+): Config & { cleanup: () => void } {
+  const sandboxDir = mkdtempSync(join(tmpdir(), 'mcpmux-test-'));
+  return {
+    server: {
+      host: '127.0.0.1',
+      port: 0,
+      auth_token: '',
+      auth_user: '',
+      auth_password: '',
+      allowed_origins: [],
+      tls: { cert: '', key: '' },
+      max_message_bytes: 4 * 1024 * 1024,
+      max_connections: 10000,
+      max_connections_per_address: 1000,
+      max_channels_per_connection: 64,
+      shutdown_grace: 5,
+      ...options.server,
+    },
+    session: {
+      default_timeout: 300,
+      resume_window: 30,
+      max_sessions_per_service: 100,
+      max_total_sessions: 500,
+      sandbox_dir: sandboxDir,
+      resume_buffer_messages: 1000,
+      max_buffered_bytes: 8 * 1024 * 1024,
+      ...options.session,
+    },
+    services,
+    rate_limiting: { enabled: false, requests_per_minute: 600, ...options.rate_limiting },
+    logging: { level: 'silent', file: '' },
+    cleanup: () => rmSync(sandboxDir, { recursive: true, force: true }),
+  };
+}

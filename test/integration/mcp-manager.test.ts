@@ -1,0 +1,121 @@
+import { expect } from 'chai';
+import { McpmuxError } from '../../src/errors.js';
+import { MCPManager } from '../../src/services/mcp-manager.js';
+import { textOf } from '../helpers/clients.js';
+import { fixtureService, testConfig } from '../helpers/config.js';
+import { isAlive } from '../helpers/processes.js';
+
+async function reasonOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (err) {
+    return (err as McpmuxError).reason;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('MCPManager', function () {
+  let manager: MCPManager;
+  let cleanup: () => void;
+
+  function makeManager(sessionLimits: { perService?: number; total?: number } = {}) {
+    const config = testConfig(
+      {
+        fixture: fixtureService(['--page-size=4']),
+        other: fixtureService(),
+        off: { ...fixtureService(), enabled: false },
+      },
+      {
+        session: {
+          max_sessions_per_service: sessionLimits.perService ?? 100,
+          max_total_sessions: sessionLimits.total ?? 500,
+        },
+      },
+    );
+    cleanup = config.cleanup;
+    manager = new MCPManager(config, { stopGraceMs: 300 });
+    return manager;
+  }
+
+  afterEach(async () => {
+    await manager.shutdown();
+    cleanup();
+  });
+
+  it('lists every configured service, disabled ones included and marked', function () {
+    makeManager();
+    expect([...manager.services.keys()]).to.deep.equal(['fixture', 'other', 'off']);
+    expect(manager.services.get('off')!.enabled).to.equal(false);
+    expect(manager.services.get('fixture')!.describe()).to.deep.equal({
+      description: 'test service',
+      enabled: true,
+    });
+  });
+
+  it('refuses unknown and disabled services with their reasons, spawning nothing', async function () {
+    makeManager();
+    expect(await reasonOf(manager.createClient('nope'))).to.equal('unknown_service');
+    expect(await reasonOf(manager.createClient('off'))).to.equal('service_disabled');
+    expect(manager.stats().spawns).to.equal(0);
+  });
+
+  it('refuses past max_sessions_per_service and max_total_sessions without spawning', async function () {
+    makeManager({ perService: 1, total: 2 });
+    await manager.createClient('fixture');
+    expect(await reasonOf(manager.createClient('fixture'))).to.equal('session_limit');
+    await manager.createClient('other');
+    expect(await reasonOf(manager.createClient('other'))).to.equal('session_limit');
+    expect(manager.stats().spawns).to.equal(2);
+    expect(manager.sessionCount()).to.equal(2);
+  });
+
+  it('frees a session slot when its process exits', async function () {
+    makeManager({ perService: 1 });
+    const client = await manager.createClient('fixture', { initialize: true });
+    await client.stop();
+    expect(manager.sessionCount('fixture')).to.equal(0);
+    const again = await manager.createClient('fixture', { initialize: true });
+    expect(textOf(await again.callTool('echo', { text: 'again' }))).to.equal('again');
+  });
+
+  it('spawns concurrently: several clients start together', async function () {
+    makeManager();
+    const clients = await Promise.all(
+      [1, 2, 3, 4].map(() => manager.createClient('fixture', { initialize: true })),
+    );
+    expect(new Set(clients.map((c) => c.pid)).size).to.equal(4);
+    expect(new Set(clients.map((c) => c.sessionId)).size).to.equal(4);
+  });
+
+  it('caches service tools: one process for many calls, all pages followed', async function () {
+    makeManager();
+    const [a, b] = await Promise.all([
+      manager.getServiceTools('fixture'),
+      manager.getServiceTools('fixture'),
+    ]);
+    const c = await manager.getServiceTools('fixture');
+    expect(a.length).to.be.greaterThan(4);
+    expect(b).to.equal(a);
+    expect(c).to.equal(a);
+    expect(manager.stats().spawns).to.equal(1);
+  });
+
+  it('validates every enabled service', async function () {
+    makeManager();
+    const results = await manager.validateServices();
+    expect(Object.keys(results).sort()).to.deep.equal(['fixture', 'other']);
+    expect(results.fixture!.ok).to.equal(true);
+  });
+
+  it('shutdown stops every client, is idempotent, and refuses new sessions', async function () {
+    makeManager();
+    const clients = await Promise.all([
+      manager.createClient('fixture'),
+      manager.createClient('other'),
+    ]);
+    const pids = clients.map((c) => c.pid!);
+    await Promise.all([manager.shutdown(), manager.shutdown()]);
+    expect(pids.map(isAlive)).to.deep.equal([false, false]);
+    expect(await reasonOf(manager.createClient('fixture'))).to.equal('shutting_down');
+  });
+});
