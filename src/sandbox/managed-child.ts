@@ -1,0 +1,275 @@
+// Owns one server process: its session directory, its pipes, its process group, its death.
+// Spawn from a SpawnPlan; drain stderr continuously (bounded lines, a tail kept for errors);
+// detect death on 'exit' (never 'close': a grandchild holding a pipe would hang us); stop with
+// stdin EOF → grace → SIGTERM to the group → grace → SIGKILL; remove the session dir afterwards.
+
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { accessSync, chownSync, constants, mkdirSync, rmSync } from 'node:fs';
+import { delimiter, isAbsolute, join } from 'node:path';
+import { McpmuxError } from '../errors.js';
+import { LineDecoder } from '../jsonrpc/line-decoder.js';
+import { sessionTmpDir, type SpawnPlan } from './spawn-plan.js';
+
+const STDERR_LINE_BYTES = 8192;
+const STDERR_TAIL_LINES = 20;
+const STDERR_TAIL_CHARS = 500;
+/** After 'exit', how long stdout may take to deliver what the server wrote before dying. */
+const EXIT_FLUSH_MS = 50;
+
+export interface ExitInfo {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** True when the exit was asked for by stop(). */
+  requested: boolean;
+  /** The last lines the process wrote to stderr (each cut to 500 chars). */
+  stderrTail: string[];
+}
+
+export interface ManagedChildOptions {
+  plan: SpawnPlan;
+  /** Created before spawn (with tmp/ inside), removed after the process is gone. */
+  sessionDir?: string | undefined;
+  /** Milliseconds between stop steps (SPEC: 2 s). */
+  stopGraceMs?: number;
+}
+
+export interface ManagedChildEvents {
+  stdout: [chunk: Buffer];
+  stderr: [line: string];
+  exit: [info: ExitInfo];
+}
+
+/** Finds `program` the way execvp would, with the PATH the child will see. */
+export function resolveProgram(program: string, env: Readonly<Record<string, string>>, cwd: string) {
+  const candidates = program.includes('/')
+    ? [isAbsolute(program) ? program : join(cwd, program)]
+    : (env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, program));
+  for (const candidate of candidates) {
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // keep looking
+    }
+  }
+  return undefined;
+}
+
+export class ManagedChild extends EventEmitter<ManagedChildEvents> {
+  readonly #plan: SpawnPlan;
+  readonly #sessionDir: string | undefined;
+  readonly #graceMs: number;
+  #child: ChildProcessWithoutNullStreams | undefined;
+  #exit: ExitInfo | undefined;
+  #exited: Promise<ExitInfo>;
+  #resolveExited!: (info: ExitInfo) => void;
+  #stopping: Promise<ExitInfo> | undefined;
+  #stderrTail: string[] = [];
+  #stderrLines = 0;
+
+  constructor(options: ManagedChildOptions) {
+    super();
+    this.#plan = options.plan;
+    this.#sessionDir = options.sessionDir;
+    this.#graceMs = options.stopGraceMs ?? 2000;
+    this.#exited = new Promise((resolve) => (this.#resolveExited = resolve));
+  }
+
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
+  get exitInfo(): ExitInfo | undefined {
+    return this.#exit;
+  }
+
+  get stderrLineCount(): number {
+    return this.#stderrLines;
+  }
+
+  /** Resolves when the process has exited (whatever the cause). */
+  get exited(): Promise<ExitInfo> {
+    return this.#exited;
+  }
+
+  /** Spawns the process; throws McpmuxError('spawn_failed') when it cannot start. */
+  start(): void {
+    if (this.#child !== undefined) throw new Error('ManagedChild.start() called twice');
+    const program = this.#plan.command[0]!;
+    if (resolveProgram(program, this.#plan.env, this.#plan.cwd) === undefined) {
+      throw new McpmuxError('spawn_failed', `command not found: ${program}`, { program });
+    }
+    this.#makeSessionDir();
+    let child: ChildProcessWithoutNullStreams;
+    try {
+      child = spawn(this.#plan.file, [...this.#plan.args], {
+        cwd: this.#plan.cwd,
+        env: this.#plan.env,
+        detached: true, // own session and process group: killed as a group
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+    } catch (err) {
+      this.#removeSessionDir();
+      throw new McpmuxError('spawn_failed', `cannot spawn ${program}: ${String(err)}`, {}, { cause: err });
+    }
+    this.#child = child;
+    child.stdin.on('error', () => {
+      // EPIPE / ECONNRESET after the server closed its stdin: the exit path reports it.
+    });
+    child.stdout.on('data', (chunk: Buffer) => this.emit('stdout', chunk));
+    this.#drainStderr(child);
+    child.once('error', (err) => {
+      // spawn failure (ENOENT for the wrapper, bad cwd): no 'exit' will follow
+      if (child.pid === undefined) this.#onExit(127, null, `spawn error: ${err.message}`);
+    });
+    child.once('exit', (code, signal) => {
+      // Give the last lines still in the stdout pipe a moment to arrive, but never wait on
+      // 'close': a grandchild holding the pipe open would keep it from ever coming.
+      const finish = () => this.#onExit(code, signal);
+      if (child.stdout.readableEnded) return finish();
+      const timer = setTimeout(finish, EXIT_FLUSH_MS);
+      child.stdout.once('end', () => {
+        clearTimeout(timer);
+        finish();
+      });
+    });
+  }
+
+  /** Writes to the server's stdin; false when the pipe is full (wait for drain()). */
+  write(data: string): boolean {
+    const stdin = this.#child?.stdin;
+    if (stdin === undefined || this.#exit !== undefined || stdin.writableEnded) return true;
+    return stdin.write(data);
+  }
+
+  /** Resolves when stdin can take more (or the process is gone). */
+  drain(): Promise<void> {
+    const stdin = this.#child?.stdin;
+    if (stdin === undefined || !stdin.writableNeedDrain || this.#exit !== undefined) {
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const done = () => {
+        stdin.off('drain', done);
+        void this.#exited.then(done);
+        resolve();
+      };
+      stdin.once('drain', done);
+      void this.#exited.then(done);
+    });
+  }
+
+  pauseStdout(): void {
+    this.#child?.stdout.pause();
+  }
+
+  resumeStdout(): void {
+    this.#child?.stdout.resume();
+  }
+
+  /** Stop sequence of SPEC §4; idempotent, resolves with the exit once the process is gone. */
+  stop(): Promise<ExitInfo> {
+    this.#stopping ??= this.#stopSequence();
+    return this.#stopping;
+  }
+
+  async #stopSequence(): Promise<ExitInfo> {
+    const child = this.#child;
+    if (child === undefined) {
+      this.#onExit(null, null);
+      return this.#exited;
+    }
+    if (this.#exit === undefined) {
+      child.stdin.end();
+      if (!(await this.#waitExit(this.#graceMs))) {
+        this.#killGroup('SIGTERM');
+        if (!(await this.#waitExit(this.#graceMs))) this.#killGroup('SIGKILL');
+      }
+    }
+    return this.#exited;
+  }
+
+  async #waitExit(ms: number): Promise<boolean> {
+    if (this.#exit !== undefined) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((resolve) => (timer = setTimeout(resolve, ms, false)));
+    try {
+      return await Promise.race([this.#exited.then(() => true), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #killGroup(signal: NodeJS.Signals): void {
+    const pid = this.#child?.pid;
+    if (pid === undefined) return;
+    try {
+      process.kill(-pid, signal);
+    } catch {
+      // the group is already gone
+    }
+  }
+
+  #onExit(code: number | null, signal: NodeJS.Signals | null, note?: string): void {
+    if (this.#exit !== undefined) return;
+    if (note !== undefined) this.#pushTail(note);
+    // Whatever the server left behind in its group goes with it.
+    this.#killGroup('SIGKILL');
+    this.#removeSessionDir();
+    this.#exit = {
+      code,
+      signal,
+      requested: this.#stopping !== undefined,
+      stderrTail: [...this.#stderrTail],
+    };
+    this.#resolveExited(this.#exit);
+    this.emit('exit', this.#exit);
+  }
+
+  #drainStderr(child: ChildProcessWithoutNullStreams): void {
+    const decoder = new LineDecoder({
+      maxLineBytes: STDERR_LINE_BYTES,
+      onLine: (line) => {
+        this.#stderrLines++;
+        this.#pushTail(line);
+        if (this.listenerCount('stderr') > 0) this.emit('stderr', line);
+      },
+      onOverflow: () => {
+        this.#stderrLines++;
+        this.#pushTail('[stderr line longer than 8192 bytes]');
+      },
+    });
+    child.stderr.on('data', (chunk: Buffer) => decoder.push(chunk));
+    child.stderr.on('end', () => decoder.end());
+  }
+
+  #pushTail(line: string): void {
+    this.#stderrTail.push(line.length > STDERR_TAIL_CHARS ? line.slice(0, STDERR_TAIL_CHARS) : line);
+    if (this.#stderrTail.length > STDERR_TAIL_LINES) this.#stderrTail.shift();
+  }
+
+  #makeSessionDir(): void {
+    const dir = this.#sessionDir;
+    if (dir === undefined) return;
+    try {
+      mkdirSync(sessionTmpDir(dir), { recursive: true, mode: 0o700 });
+      const runAs = this.#plan.runAs;
+      if (runAs !== undefined) {
+        chownSync(dir, runAs.uid, runAs.gid);
+        chownSync(sessionTmpDir(dir), runAs.uid, runAs.gid);
+      }
+    } catch (err) {
+      throw new McpmuxError('spawn_failed', `cannot create session directory ${dir}`, {}, { cause: err });
+    }
+  }
+
+  #removeSessionDir(): void {
+    if (this.#sessionDir === undefined) return;
+    try {
+      rmSync(this.#sessionDir, { recursive: true, force: true });
+    } catch {
+      // best effort; a later sweep of sandbox_dir may remove it
+    }
+  }
+}
