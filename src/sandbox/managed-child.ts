@@ -41,10 +41,17 @@ export interface ManagedChildEvents {
 }
 
 /** Finds `program` the way execvp would, with the PATH the child will see. */
-export function resolveProgram(program: string, env: Readonly<Record<string, string>>, cwd: string) {
+export function resolveProgram(
+  program: string,
+  env: Readonly<Record<string, string>>,
+  cwd: string,
+) {
   const candidates = program.includes('/')
     ? [isAbsolute(program) ? program : join(cwd, program)]
-    : (env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, program));
+    : (env.PATH ?? '')
+        .split(delimiter)
+        .filter(Boolean)
+        .map((dir) => join(dir, program));
   for (const candidate of candidates) {
     try {
       accessSync(candidate, constants.X_OK);
@@ -111,7 +118,12 @@ export class ManagedChild extends EventEmitter<ManagedChildEvents> {
       });
     } catch (err) {
       this.#removeSessionDir();
-      throw new McpmuxError('spawn_failed', `cannot spawn ${program}: ${String(err)}`, {}, { cause: err });
+      throw new McpmuxError(
+        'spawn_failed',
+        `cannot spawn ${program}: ${String(err)}`,
+        {},
+        { cause: err },
+      );
     }
     this.#child = child;
     child.stdin.on('error', () => {
@@ -245,7 +257,9 @@ export class ManagedChild extends EventEmitter<ManagedChildEvents> {
   }
 
   #pushTail(line: string): void {
-    this.#stderrTail.push(line.length > STDERR_TAIL_CHARS ? line.slice(0, STDERR_TAIL_CHARS) : line);
+    this.#stderrTail.push(
+      line.length > STDERR_TAIL_CHARS ? line.slice(0, STDERR_TAIL_CHARS) : line,
+    );
     if (this.#stderrTail.length > STDERR_TAIL_LINES) this.#stderrTail.shift();
   }
 
@@ -260,7 +274,12 @@ export class ManagedChild extends EventEmitter<ManagedChildEvents> {
         chownSync(sessionTmpDir(dir), runAs.uid, runAs.gid);
       }
     } catch (err) {
-      throw new McpmuxError('spawn_failed', `cannot create session directory ${dir}`, {}, { cause: err });
+      throw new McpmuxError(
+        'spawn_failed',
+        `cannot create session directory ${dir}`,
+        {},
+        { cause: err },
+      );
     }
   }
 
