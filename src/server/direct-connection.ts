@@ -1,7 +1,7 @@
 // /mcp/{service}: one WebSocket = one channel = one session; frames are plain JSON-RPC.
 // The session is created (or found for ?session=) before the upgrade completes, so its id can be
-// sent in the `Mcpmux-Session` response header. A clean close (1000) by the client stops the
-// session; any other drop keeps it for resume_window.
+// sent in the `Mcpmux-Session` response header. A deliberate close by the client stops the
+// session; a dropped connection keeps it for resume_window (isDeliberateClose).
 
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
@@ -20,6 +20,15 @@ export interface ConnectionContext {
 
 /** What the upgrade prepared for a direct connection: its session, or why there is none. */
 export type DirectPrepared = { session: Session; resumed: boolean } | { error: McpmuxError };
+
+/**
+ * True when the client closed on purpose (a close frame with 1000, no status, or its own code):
+ * its sessions stop. A dropped connection (1006, no close frame) or a page going away (1001)
+ * leaves them waiting resume_window for a resume.
+ */
+export function isDeliberateClose(code: number): boolean {
+  return code !== 1006 && code !== 1001;
+}
 
 /** WebSocket close reasons are limited to 123 bytes. */
 export function closeReasonText(text: string): string {
@@ -84,7 +93,7 @@ export function serveDirect(
   });
   ws.once('close', (code: number) => {
     outflow.close();
-    if (code === 1000) void channel.close('session_closed');
+    if (isDeliberateClose(code)) void channel.close('session_closed');
     else channel.detach();
   });
   ws.on('error', (err) => ctx.logger.debug({ err: err.message }, 'websocket error'));

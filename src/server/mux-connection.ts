@@ -1,7 +1,7 @@
 // /ws (subprotocol mcpmux.v1): many channels, any mix of services, on one WebSocket. Every frame
 // is an envelope. A bad envelope gets an `error` envelope; only a client that keeps sending
-// garbage (MAX_BAD_ENVELOPES in a row) is disconnected. Dropping the socket detaches every channel
-// (their sessions wait resume_window); a `close` envelope stops the channel's session.
+// garbage (MAX_BAD_ENVELOPES in a row) is disconnected. A `close` envelope or a deliberate close
+// of the socket stops sessions; a dropped socket detaches every channel (they wait resume_window).
 
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
@@ -17,7 +17,7 @@ import {
   type ClientEnvelope,
 } from '../mux/envelope.js';
 import { Outflow } from '../mux/outflow.js';
-import { reasonOf, type ConnectionContext } from './direct-connection.js';
+import { isDeliberateClose, reasonOf, type ConnectionContext } from './direct-connection.js';
 
 const MAX_BAD_ENVELOPES = 100;
 
@@ -102,9 +102,13 @@ export function serveMux(ws: WebSocket, socket: Socket, ctx: MuxContext): void {
     badInARow = 0;
     onEnvelope(env);
   });
-  ws.once('close', () => {
+  ws.once('close', (code: number) => {
     outflow.close();
-    for (const channel of channels.values()) channel.detach();
+    const deliberate = isDeliberateClose(code);
+    for (const channel of channels.values()) {
+      if (deliberate) void channel.close('session_closed');
+      else channel.detach();
+    }
     channels.clear();
   });
   ws.on('error', (err) => ctx.logger.debug({ err: err.message }, 'websocket error'));

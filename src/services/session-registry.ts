@@ -11,6 +11,8 @@ import { Session } from './session.js';
 export interface CreateSessionOptions {
   /** Have the relay send initialize + notifications/initialized itself (REST sessions). */
   initialize?: boolean;
+  /** Idle timeout for this session instead of the service's (REST `timeout`), in ms. */
+  idleTimeoutMs?: number;
 }
 
 export class SessionRegistry {
@@ -61,7 +63,7 @@ export class SessionRegistry {
     });
     const svc = client.service;
     const session = new Session(client, queue, {
-      idleTimeoutMs: svc.idleTimeoutMs,
+      idleTimeoutMs: options.idleTimeoutMs ?? svc.idleTimeoutMs,
       resumeWindowMs: this.#config.session.resume_window * 1000,
       resumeBufferMessages: this.#config.session.resume_buffer_messages,
       logger: this.#log.child({ service, session: client.sessionId }),

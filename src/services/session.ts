@@ -63,6 +63,7 @@ export class Session {
   #idleTimer: NodeJS.Timeout | undefined;
   #resumeTimer: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
+  #relayRequests = 0;
 
   constructor(client: MCPClient, queue: RequestQueue, options: SessionOptions) {
     this.id = client.sessionId;
@@ -86,7 +87,7 @@ export class Session {
     return this.#state;
   }
   get inflightCount(): number {
-    return this.#inflight.size;
+    return this.#inflight.size + this.#relayRequests;
   }
   get serviceName(): string {
     return this.client.service.name;
@@ -156,6 +157,39 @@ export class Session {
         this.client.sendRaw(toLine(text, decoded.message));
         return;
     }
+  }
+
+  /**
+   * A request the relay makes itself on this session (REST calls): through the service queue,
+   * in the client's own id namespace, under `timeoutMs`.
+   */
+  async request(method: string, params: unknown, timeoutMs: number): Promise<unknown> {
+    if (this.#state === 'closing' || this.#state === 'closed') {
+      throw new McpmuxError('session_closed', 'the session is closed');
+    }
+    this.lastActivity = Date.now();
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), timeoutMs);
+    let result: unknown;
+    try {
+      this.#relayRequests++;
+      await this.#queue.run(async () => {
+        result = await this.client.request(method, params, { timeoutMs, signal: abort.signal });
+      }, abort.signal);
+    } catch (err) {
+      if (abort.signal.aborted && !(err instanceof McpmuxError && err.reason !== 'cancelled')) {
+        throw new McpmuxError('request_timeout', `${method} timed out after ${timeoutMs} ms`, {
+          method,
+          timeout_ms: timeoutMs,
+        });
+      }
+      throw err;
+    } finally {
+      clearTimeout(timer);
+      this.#relayRequests--;
+      this.lastActivity = Date.now();
+    }
+    return result;
   }
 
   /** Ends the session: fails what is in flight, closes the channel, stops the process. */
@@ -328,7 +362,7 @@ export class Session {
     if (!(idleMs > 0)) return;
     const check = () => {
       const quietFor = Date.now() - this.lastActivity;
-      const busy = this.#inflight.size > 0;
+      const busy = this.inflightCount > 0;
       if (!busy && quietFor >= idleMs) {
         void this.close(
           'idle_timeout',
