@@ -1,97 +1,165 @@
-// PURE: the mcpmux.v1 envelope of /ws (SPEC §5.2). One JSON.parse per inbound frame; outbound
-// message envelopes are built by string concatenation around the server's line, never re-serialised.
+// The mcpmux.v1 envelope codec (SPEC §5.2). PURE: no I/O, no clock, no node: imports.
+// Inbound: one JSON.parse per frame and a strict shape check; the JSON-RPC message inside a
+// `message` envelope is left as a parsed value (the channel validates it).
+// Outbound: envelopes are built by string concatenation around already-serialised parts, so a
+// JSON-RPC line from a server is wrapped byte for byte, never parsed or re-serialised.
 
+/** The WebSocket subprotocol of the multiplexed endpoint `/ws`. */
 export const MUX_SUBPROTOCOL = 'mcpmux.v1';
 
+/** Longest channel name, in UTF-16 code units (JavaScript string length). */
+export const MAX_CHANNEL_LENGTH = 128;
+
+/** An envelope a client sends to the relay. */
 export type ClientEnvelope =
   | { type: 'open'; channel: string; service: string; session?: string }
   | { type: 'message'; channel: string; message: unknown }
   | { type: 'close'; channel: string };
 
+/** An envelope the relay sends to a client. */
+export type RelayEnvelope =
+  | { type: 'opened'; channel: string; session: string; resumed: boolean }
+  | { type: 'message'; channel: string; message: unknown }
+  | { type: 'closed'; channel: string; reason: string; message: string }
+  | {
+      type: 'error';
+      channel?: string;
+      reason: string;
+      message: string;
+      data?: Record<string, unknown>;
+    };
+
+/** Why a frame is not a valid client envelope; `channel` when the frame named a valid one. */
 export interface EnvelopeError {
   kind: 'bad_envelope';
   detail: string;
   channel?: string;
 }
 
+const OPEN_MEMBERS: ReadonlySet<string> = new Set(['type', 'channel', 'service', 'session']);
+const MESSAGE_MEMBERS: ReadonlySet<string> = new Set(['type', 'channel', 'message']);
+const CLOSE_MEMBERS: ReadonlySet<string> = new Set(['type', 'channel']);
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const ALLOWED: Record<string, readonly string[]> = {
-  open: ['type', 'channel', 'service', 'session'],
-  message: ['type', 'channel', 'message'],
-  close: ['type', 'channel'],
-};
 
-export function isEnvelopeError(x: ClientEnvelope | EnvelopeError): x is EnvelopeError {
-  return (x as EnvelopeError).kind === 'bad_envelope';
+/** True for a valid channel name: a string of 1–128 UTF-16 code units. */
+export function isChannelName(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= MAX_CHANNEL_LENGTH;
 }
 
-function bad(detail: string, channel?: unknown): EnvelopeError {
-  return typeof channel === 'string' && channel.length > 0 && channel.length <= 128
-    ? { kind: 'bad_envelope', detail, channel }
-    : { kind: 'bad_envelope', detail };
+function bad(detail: string, channel: string | undefined): EnvelopeError {
+  return channel === undefined
+    ? { kind: 'bad_envelope', detail }
+    : { kind: 'bad_envelope', detail, channel };
 }
 
+/** The first member of `env` not in `allowed`, if any. */
+function extraMember(
+  env: Record<string, unknown>,
+  allowed: ReadonlySet<string>,
+): string | undefined {
+  for (const key in env) {
+    if (!allowed.has(key)) return key;
+  }
+  return undefined;
+}
+
+/** A short, safe rendering of an untrusted value for an error detail. */
+function show(value: unknown): string {
+  const text = typeof value === 'string' ? JSON.stringify(value) : typeof value;
+  return text.length <= 40 ? text : text.slice(0, 37) + '...';
+}
+
+/**
+ * Parses one `/ws` text frame into a client envelope, or says why it is not one.
+ * Strict: the type must be `open`, `message` or `close`; `channel` a string of 1–128 code units;
+ * `service` a non-empty string (open); `session` a uuid string if present (open); `message`
+ * present (message, any JSON value); no other members.
+ */
 export function parseEnvelope(text: string): ClientEnvelope | EnvelopeError {
   let value: unknown;
   try {
     value = JSON.parse(text);
-  } catch {
-    return bad('frame is not valid JSON');
+  } catch (err) {
+    return bad(`not JSON: ${(err as Error).message}`, undefined);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return bad('an envelope must be a JSON object');
+    return bad('an envelope must be a JSON object', undefined);
   }
   const env = value as Record<string, unknown>;
-  const { type, channel } = env;
-  const allowed = typeof type === 'string' ? ALLOWED[type] : undefined;
-  if (allowed === undefined) return bad(`unknown envelope type ${JSON.stringify(type)}`, channel);
-  if (typeof channel !== 'string' || channel.length === 0 || channel.length > 128) {
-    return bad('channel must be a string of 1-128 characters');
+  const channel = isChannelName(env.channel) ? env.channel : undefined;
+  const type = env.type;
+  let allowed: ReadonlySet<string>;
+  if (type === 'message') allowed = MESSAGE_MEMBERS;
+  else if (type === 'open') allowed = OPEN_MEMBERS;
+  else if (type === 'close') allowed = CLOSE_MEMBERS;
+  else if (type === undefined) return bad('type is missing', channel);
+  else return bad(`unknown envelope type ${show(type)}`, channel);
+
+  if (channel === undefined) {
+    if (!('channel' in env)) return bad('channel is missing', undefined);
+    if (typeof env.channel !== 'string') return bad('channel must be a string', undefined);
+    return bad(`channel must be 1-${MAX_CHANNEL_LENGTH} characters long`, undefined);
   }
-  for (const key in env) {
-    if (!allowed.includes(key)) return bad(`unexpected member "${key}"`, channel);
+  const extra = extraMember(env, allowed);
+  if (extra !== undefined) return bad(`unexpected member ${show(extra)} in ${type}`, channel);
+
+  if (type === 'message') {
+    if (!('message' in env)) return bad('message is missing', channel);
+    return { type, channel, message: env.message };
   }
-  if (type === 'open') {
-    if (typeof env.service !== 'string' || env.service === '') {
-      return bad('open needs a service name', channel);
-    }
-    if (env.session !== undefined && (typeof env.session !== 'string' || !UUID.test(env.session))) {
-      return bad('session must be a session uuid', channel);
-    }
-  } else if (type === 'message' && !('message' in env)) {
-    return bad('message envelope needs a message', channel);
+  if (type === 'close') return { type, channel };
+
+  const service = env.service;
+  if (typeof service !== 'string' || service === '') {
+    return bad('service must be a non-empty string', channel);
   }
-  return env as ClientEnvelope;
+  if (!('session' in env)) return { type, channel, service };
+  const session = env.session;
+  if (typeof session !== 'string' || !UUID.test(session)) {
+    return bad('session must be a uuid string', channel);
+  }
+  return { type, channel, service, session };
 }
 
+export function isEnvelopeError(x: ClientEnvelope | EnvelopeError): x is EnvelopeError {
+  return (x as { kind?: unknown }).kind === 'bad_envelope';
+}
+
+/** `{"type":"opened","channel":…,"session":…,"resumed":…}` */
 export function openedEnvelope(channel: string, session: string, resumed: boolean): string {
-  return JSON.stringify({ type: 'opened', channel, session, resumed });
+  return `{"type":"opened","channel":${JSON.stringify(channel)},"session":${JSON.stringify(session)},"resumed":${resumed ? 'true' : 'false'}}`;
 }
 
-/** The text before the JSON-RPC line in a relay→client message envelope. */
+/**
+ * The constant start of every message envelope for `channel`, up to and including `"message":`.
+ * A relay computes it once per channel and sends `prefix + line + '}'` for each JSON-RPC line.
+ */
 export function messagePrefix(channel: string): string {
   return `{"type":"message","channel":${JSON.stringify(channel)},"message":`;
 }
 
+/** A message envelope around one already-serialised JSON-RPC `line`, kept byte for byte. */
 export function messageEnvelope(channel: string, line: string): string {
   return messagePrefix(channel) + line + '}';
 }
 
+/** `{"type":"closed","channel":…,"reason":…,"message":…}` */
 export function closedEnvelope(channel: string, reason: string, message: string): string {
   return JSON.stringify({ type: 'closed', channel, reason, message });
 }
 
+/** `{"type":"error","channel"?:…,"reason":…,"message":…,"data"?:{…}}` */
 export function errorEnvelope(
   reason: string,
   message: string,
   channel?: string,
   data?: Record<string, unknown>,
 ): string {
-  return JSON.stringify({
-    type: 'error',
-    ...(channel !== undefined && { channel }),
-    reason,
-    message,
-    ...(data !== undefined && { data }),
-  });
+  const env: Record<string, unknown> = { type: 'error' };
+  if (channel !== undefined) env.channel = channel;
+  env.reason = reason;
+  env.message = message;
+  if (data !== undefined) env.data = data;
+  return JSON.stringify(env);
 }

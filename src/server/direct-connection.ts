@@ -24,11 +24,14 @@ export type DirectPrepared = { session: Session; resumed: boolean } | { error: M
 /**
  * True when the client closed on purpose (a close frame with 1000, no status, or its own code):
  * its sessions stop. A dropped connection (1006, no close frame) or a page going away (1001)
- * leaves them waiting resume_window for a resume.
+ * or a client closing with 4100 (detach) leaves them waiting resume_window for a resume.
  */
 export function isDeliberateClose(code: number): boolean {
-  return code !== 1006 && code !== 1001;
+  return code !== 1006 && code !== 1001 && code !== DETACH_CLOSE_CODE;
 }
+
+/** A client closing with this code asks the relay to keep its sessions for a resume. */
+export const DETACH_CLOSE_CODE = 4100;
 
 /** WebSocket close reasons are limited to 123 bytes. */
 export function closeReasonText(text: string): string {
