@@ -43,7 +43,7 @@ export class Outflow {
   }
 
   delete(source: Pausable): void {
-    this.#sources.delete(source);
+    if (this.#sources.delete(source) && this.#paused) source.resume();
   }
 
   /** Sends one text frame; false when the buffer passed max_buffered_bytes (slow consumer). */
@@ -57,8 +57,11 @@ export class Outflow {
     return buffered <= this.#maxBuffered;
   }
 
+  /** The socket is gone: whatever this outflow paused reads again (a detached session buffers). */
   close(): void {
     this.#socket.off('drain', this.#onDrain);
+    if (this.#paused) for (const source of this.#sources) source.resume();
+    this.#paused = false;
     this.#sources.clear();
   }
 

@@ -23,6 +23,37 @@ function readCmdline(pid: number): string | undefined {
   }
 }
 
+/** ppid and start time (clock ticks since boot) of a process, from /proc/<pid>/stat. */
+function statOf(pid: number): { ppid: number; start: number } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { ppid: Number(fields[1]), start: Number(fields[19]) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** When this test process started, in the same clock ticks as /proc/<pid>/stat. */
+const selfStart = statOf(process.pid)?.start ?? 0;
+
+/**
+ * True for processes this test run started: descendants of this process, or orphans (reparented
+ * to init after their parent was killed) started after it. Other test runs on the machine are
+ * left alone.
+ */
+function isOurs(pid: number): boolean {
+  let current = pid;
+  for (let depth = 0; depth < 32; depth++) {
+    const stat = statOf(current);
+    if (stat === undefined) return false;
+    if (stat.ppid === process.pid) return true;
+    if (stat.ppid <= 1) return statOf(pid)!.start >= selfStart && current === pid;
+    current = stat.ppid;
+  }
+  return false;
+}
+
 function isZombie(pid: number): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -41,7 +72,7 @@ export function suiteProcesses(): ProcInfo[] {
     const cmdline = readCmdline(pid);
     if (cmdline === undefined || cmdline === '') continue;
     if (!MARKERS.some((m) => cmdline.includes(m))) continue;
-    if (isZombie(pid)) continue;
+    if (isZombie(pid) || !isOurs(pid)) continue;
     found.push({ pid, cmdline });
   }
   return found;
