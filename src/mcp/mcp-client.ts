@@ -3,9 +3,10 @@
 // requests in a namespace no client id can collide with, and fails them all the moment the process
 // exits. Everything else the server sends is emitted as events for the session/relay to route.
 
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
+import { v4 as uuidv4 } from 'uuid';
 import { McpmuxError } from '../errors.js';
 import { decodeMessage } from '../jsonrpc/codec.js';
 import { LineDecoder } from '../jsonrpc/line-decoder.js';
@@ -82,7 +83,7 @@ export class MCPClient extends EventEmitter<MCPClientEvents> {
   constructor(service: MCPService, options: MCPClientOptions) {
     super();
     this.service = service;
-    this.sessionId = options.sessionId ?? randomUUID();
+    this.sessionId = options.sessionId ?? uuidv4();
     this.#options = options;
     this.#log = (options.logger ?? silentLogger()).child({
       service: service.name,

@@ -103,6 +103,18 @@ describe('MCPClient (real fixture processes)', function () {
     }
   });
 
+  it('runs the server as nobody, with no-new-privileges, when drop_privileges is set (root only)', async function () {
+    if (process.getuid?.() !== 0) this.skip();
+    const client = pool.client(fixtureService([], { sandbox: { drop_privileges: true } }));
+    await client.start({ initialize: true });
+    const status = readFileSync(`/proc/${client.pid!}/status`, 'utf8');
+    const field = (name: string) => status.split('\n').find((l) => l.startsWith(`${name}:`))!;
+    expect(field('Uid').split(/\s+/).slice(1, 4)).to.deep.equal(['65534', '65534', '65534']);
+    expect(field('Groups').split(/\s+/).filter(Boolean)).to.deep.equal(['Groups:']);
+    expect(field('NoNewPrivs').endsWith('1')).to.equal(true);
+    expect(textOf(await client.callTool('echo', { text: 'as nobody' }))).to.equal('as nobody');
+  });
+
   it('fails a pending request well under a second after the process dies', async function () {
     const client = pool.client(fixtureService());
     await client.start({ initialize: true });
