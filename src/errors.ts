@@ -45,7 +45,7 @@ export const REASONS = {
     code: -32000,
     closeCode: null,
     httpStatus: 429,
-    summary: 'The client address or token exceeded rate_limiting.requests_per_minute.',
+    summary: 'The client address exceeded rate_limiting.requests_per_minute.',
   },
   upstream_exited: {
     code: -32000,
@@ -188,6 +188,20 @@ export const REASONS = {
     closeCode: null,
     httpStatus: 499,
     summary: 'The request was cancelled by its caller before it completed.',
+  },
+  upstream_error: {
+    code: -32000,
+    closeCode: null,
+    httpStatus: 502,
+    summary:
+      'REST only: the MCP server answered the call with a JSON-RPC error (its code and message are in the body).',
+  },
+  invalid_params: {
+    code: -32602,
+    closeCode: null,
+    httpStatus: 400,
+    summary:
+      'REST only: the MCP server refused the call as invalid params (-32602: an unknown tool, arguments that do not fit).',
   },
   internal_error: {
     code: -32603,

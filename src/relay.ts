@@ -1,21 +1,27 @@
-// The composition root: wires config → manager → session registry → HTTP/WebSocket server, and
-// owns the start and shutdown order. Shutdown is start-up reversed, each step under a deadline:
-// not ready → stop accepting → let in-flight requests finish (shutdown_grace) → close sockets with
-// 1001 → stop every session's process.
+// The composition root: wires config → manager → session registry → HTTP/WebSocket server (with
+// access control, metrics and the REST API), and owns the start and shutdown order. Shutdown is
+// start-up reversed, each step under a deadline: not ready → stop accepting → let in-flight
+// requests finish (shutdown_grace) → close sockets with 1001 → stop every session's process.
 
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { Config } from './config/types.js';
 import { McpmuxError } from './errors.js';
-import { silentLogger, type Logger } from './log.js';
+import { redactUrl, silentLogger, type Logger } from './log.js';
 import type { HostInfo } from './sandbox/host.js';
 import { MCPManager } from './services/mcp-manager.js';
 import { SessionRegistry } from './services/session-registry.js';
+import { AccessControl } from './server/access.js';
 import { prepareDirect, serveDirect, type DirectPrepared } from './server/direct-connection.js';
-import { createHttpServer, sendJson, type UpgradeTarget } from './server/http-server.js';
+import { createHttpServer, sendJson, sendText, type UpgradeTarget } from './server/http-server.js';
+import { RelayMetrics } from './server/metrics.js';
 import { serveMux } from './server/mux-connection.js';
-import { Router } from './server/routes.js';
+import { addRestRoutes } from './server/rest-api.js';
+import { RestSessions } from './server/rest-sessions.js';
+import { Router, type RouteGuard } from './server/routes.js';
+import { SecurityLog } from './server/security-log.js';
 
 export const VERSION = '0.1.0';
 
@@ -33,7 +39,12 @@ export class Relay {
   readonly manager: MCPManager;
   readonly registry: SessionRegistry;
   readonly router = new Router();
+  readonly metrics: RelayMetrics;
+  readonly restSessions: RestSessions;
   readonly #log: Logger;
+  readonly #security: SecurityLog;
+  readonly #access: AccessControl;
+  readonly #guard: RouteGuard;
   readonly #sockets = new Set<WebSocket>();
   readonly #http: ReturnType<typeof createHttpServer>;
   #state: RelayState = 'idle';
@@ -43,16 +54,60 @@ export class Relay {
   constructor(config: Config, options: RelayOptions = {}) {
     this.config = config;
     this.#log = options.logger ?? silentLogger();
+    this.#security = new SecurityLog(this.#log);
+    this.metrics = new RelayMetrics(
+      {
+        serviceNames: () => this.manager.services.keys(),
+        sessions: () => this.registry.all(),
+        queues: () => this.registry.queues(),
+        processes: (name) => this.manager.sessionCount(name),
+      },
+      VERSION,
+    );
     this.manager = new MCPManager(config, {
       logger: this.#log,
       ...(options.host !== undefined && { host: options.host }),
       ...(options.stopGraceMs !== undefined && { stopGraceMs: options.stopGraceMs }),
+      onClient: (client) => {
+        const name = client.service.name;
+        this.metrics.processSpawned(name);
+        client.once('exit', (info) => this.metrics.processExited(name, info));
+      },
     });
-    this.registry = new SessionRegistry(this.manager, config, this.#log);
+    this.registry = new SessionRegistry(this.manager, config, this.#log, {
+      observer: (service) => this.metrics.requestStats(service),
+    });
+    this.restSessions = new RestSessions(this.registry, this.#security);
+    this.#access = new AccessControl({
+      config,
+      security: this.#security,
+      refused: (reason) => this.metrics.refused(reason),
+    });
+    this.#guard = (route, req, res, url) =>
+      route.open === true || this.#access.guardRequest(req, res, url);
+    this.router.observe((route, status) => this.metrics.httpRequest(route, status));
     this.#addHealthRoutes();
+    this.router.add({
+      method: 'GET',
+      name: '/metrics',
+      pattern: /^\/metrics$/,
+      handler: async (_q, res) => {
+        const { text, contentType } = await this.metrics.render();
+        sendText(res, 200, text, contentType);
+      },
+    });
+    addRestRoutes(this.router, {
+      manager: this.manager,
+      registry: this.registry,
+      sessions: this.restSessions,
+      security: this.#security,
+      logger: this.#log,
+      maxBodyBytes: config.server.max_message_bytes,
+      clientAddress: (req) => this.#access.address(req),
+    });
     this.#http = createHttpServer(config, {
-      request: (req, res, url) => this.router.handle(req, res, url),
-      checkUpgrade: (_req, target) => this.#checkUpgrade(target),
+      request: (req, res, url) => this.#onRequest(req, res, url),
+      checkUpgrade: (req, target, url) => this.#checkUpgrade(req, target, url),
       prepare: (target) => this.#prepare(target),
       abandon: (context) => {
         const prepared = context as DirectPrepared | undefined;
@@ -60,8 +115,9 @@ export class Relay {
           void prepared.session.close('session_closed');
         }
       },
-      connection: (ws, socket, target, context) =>
-        this.#onConnection(ws, socket, target, context as DirectPrepared | undefined),
+      connection: (ws, socket, target, context, req) =>
+        this.#onConnection(ws, socket, target, context as DirectPrepared | undefined, req),
+      socket: (socket) => this.metrics.trackSocket(socket),
     });
   }
 
@@ -99,7 +155,18 @@ export class Relay {
     });
     this.#address = server.address() as AddressInfo;
     this.#state = 'ready';
-    this.#log.info({ url: this.url, services: [...this.manager.services.keys()] }, 'listening');
+    for (const entry of this.#access.origins.invalid) {
+      this.#log.warn({ entry }, 'server.allowed_origins: entry ignored (not scheme://host[:port])');
+    }
+    this.#log.info(
+      {
+        url: this.url,
+        services: [...this.manager.services.keys()],
+        auth: this.#access.auth.enabled,
+        rate_limiting: this.config.rate_limiting.enabled,
+      },
+      'listening',
+    );
     return this.#address;
   }
 
@@ -142,12 +209,15 @@ export class Relay {
     }
   }
 
-  #checkUpgrade(target: UpgradeTarget): void {
+  #onRequest(req: IncomingMessage, res: ServerResponse, url: URL): void {
+    if (this.#access.cors(req, res)) return; // a CORS preflight, answered
+    this.router.handle(req, res, url, this.#guard);
+  }
+
+  #checkUpgrade(req: IncomingMessage, target: UpgradeTarget, url: URL): void {
     if (this.#state !== 'ready')
       throw new McpmuxError('shutting_down', 'the relay is not accepting connections');
-    if (this.#sockets.size >= this.config.server.max_connections) {
-      throw new McpmuxError('connection_limit', 'too many connections');
-    }
+    this.#access.checkUpgrade(req, url); // Origin, auth, rate limit, connection caps
     if (target.kind === 'direct') this.manager.getService(target.service);
   }
 
@@ -163,13 +233,24 @@ export class Relay {
     socket: Socket,
     target: UpgradeTarget,
     prepared: DirectPrepared | undefined,
+    req: IncomingMessage,
   ): void {
+    const endpoint = target.kind;
+    const ip = this.#access.address(req);
+    const path = redactUrl(req.url ?? '');
     this.#sockets.add(ws);
-    ws.once('close', () => this.#sockets.delete(ws));
+    this.metrics.connectionOpened(endpoint);
+    this.#log.info({ endpoint, ip, path }, 'connection opened');
+    ws.once('close', (code: number) => {
+      this.#sockets.delete(ws);
+      this.metrics.connectionClosed(endpoint);
+      this.#log.info({ endpoint, ip, path, code }, 'connection closed');
+    });
     const ctx = {
       registry: this.registry,
       maxBufferedBytes: this.config.session.max_buffered_bytes,
       logger: this.#log,
+      admit: this.#access.admitFor(ip),
     };
     if (target.kind === 'direct') {
       serveDirect(ws, socket, ctx, target.service, prepared!);
@@ -186,12 +267,14 @@ export class Relay {
     this.router
       .add({
         method: 'GET',
+        name: '/healthz',
         pattern: /^\/healthz$/,
         open: true,
         handler: (_q, res) => sendJson(res, 200, { status: 'ok' }),
       })
       .add({
         method: 'GET',
+        name: '/readyz',
         pattern: /^\/readyz$/,
         open: true,
         handler: (_q, res) => {
@@ -201,6 +284,7 @@ export class Relay {
       })
       .add({
         method: 'GET',
+        name: '/health',
         pattern: /^\/health$/,
         open: true,
         handler: (_q, res) => {

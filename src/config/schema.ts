@@ -112,6 +112,11 @@ export const configSchema = {
     max_channels_per_connection: int('Channels one /ws connection may have open.', 64, 1, {
       env: 'MCPMUX_MAX_CHANNELS_PER_CONNECTION',
     }),
+    trust_proxy: bool(
+      'Behind a reverse proxy: take the client address (per-address limits, logs) from the last X-Forwarded-For entry.',
+      false,
+      { env: 'MCPMUX_TRUST_PROXY' },
+    ),
     shutdown_grace: secs('Seconds in-flight requests get to finish on SIGTERM/SIGINT.', 10, {
       env: 'MCPMUX_SHUTDOWN_GRACE',
       min: 0,
@@ -158,9 +163,13 @@ export const configSchema = {
     ),
   },
   rate_limiting: {
-    enabled: bool('Limit requests per client address or token.', false, {
-      env: 'MCPMUX_RATE_LIMIT_ENABLED',
-    }),
+    enabled: bool(
+      'Limit requests per client address (a token bucket; see docs/operations.md).',
+      false,
+      {
+        env: 'MCPMUX_RATE_LIMIT_ENABLED',
+      },
+    ),
     requests_per_minute: int(
       'Requests one client may make per minute; beyond it: rate_limited.',
       600,

@@ -49,6 +49,8 @@ export interface ServerConfig {
   readonly max_connections: number;
   readonly max_connections_per_address: number;
   readonly max_channels_per_connection: number;
+  /** Client address from the last X-Forwarded-For entry (behind a reverse proxy). */
+  readonly trust_proxy: boolean;
   /** Seconds in-flight requests get to finish on SIGTERM before sockets close. */
   readonly shutdown_grace: number;
 }

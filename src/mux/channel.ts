@@ -18,14 +18,23 @@ export interface ChannelTransport {
   opened(session: Session, resumed: boolean): void;
   /** The channel's session ended. */
   closed(reason: Reason, message: string): void;
+  /** The relay's rate limit, asked before each client request (see AdmitRequest). */
+  admit?: AdmitRequest | undefined;
 }
 
 export type ChannelState = 'opening' | 'open' | 'closed';
+
+/**
+ * Asked before each client request is handed to the session (the relay's rate limit): undefined
+ * lets it through, an error is sent back as the request's JSON-RPC error instead.
+ */
+export type AdmitRequest = () => McpmuxError | undefined;
 
 export class Channel implements SessionSink {
   readonly service: string;
   readonly #registry: SessionRegistry;
   readonly #transport: ChannelTransport;
+  readonly #admit: AdmitRequest | undefined;
   #session: Session | undefined;
   #state: ChannelState = 'opening';
   #held: [Classified, string][] = [];
@@ -36,6 +45,7 @@ export class Channel implements SessionSink {
     this.#registry = registry;
     this.service = service;
     this.#transport = transport;
+    this.#admit = transport.admit;
   }
 
   get state(): ChannelState {
@@ -118,6 +128,14 @@ export class Channel implements SessionSink {
       const err = new McpmuxError(decoded.reason, decoded.detail);
       this.#transport.send(errorResponse(decoded.id, err));
       return;
+    }
+    if (decoded.kind === 'request' && this.#admit !== undefined) {
+      // Rate limit (relay.ts): a refused request is answered here and never reaches the session.
+      const refused = this.#admit();
+      if (refused !== undefined) {
+        this.#transport.send(errorResponse(decoded.message.id, refused));
+        return;
+      }
     }
     if (this.#state === 'open') {
       this.#session!.handle(decoded, text);

@@ -7,7 +7,7 @@ import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { McpmuxError, closeCodeFor, isReason, type Reason } from '../errors.js';
 import type { Logger } from '../log.js';
-import { Channel } from '../mux/channel.js';
+import { Channel, type AdmitRequest } from '../mux/channel.js';
 import { Outflow } from '../mux/outflow.js';
 import type { Session } from '../services/session.js';
 import type { SessionRegistry } from '../services/session-registry.js';
@@ -16,6 +16,8 @@ export interface ConnectionContext {
   registry: SessionRegistry;
   maxBufferedBytes: number;
   logger: Logger;
+  /** The relay's per-client rate limit, asked before each request (see Channel). */
+  admit?: AdmitRequest | undefined;
 }
 
 /** What the upgrade prepared for a direct connection: its session, or why there is none. */
@@ -86,6 +88,7 @@ export function serveDirect(
     },
     opened: (session) => outflow.add(session),
     closed: (reason, message) => close(reason, message),
+    admit: ctx.admit,
   });
   ws.on('message', (data: Buffer, isBinary: boolean) => {
     if (isBinary) {

@@ -1,7 +1,10 @@
 // The HTTP side of the relay: one node:http (or https) server on one port. Plain requests go to
-// the route table; upgrades to /mcp/{service} and /ws become WebSockets (ws, noServer mode).
+// the route table; upgrades to /mcp/{service} and /ws become WebSockets (ws, noServer mode) once
+// checkUpgrade (auth, Origin, limits) has let them through: a refusal is an HTTP answer, before
+// any WebSocket exists.
 
 import {
+  STATUS_CODES,
   createServer as createPlainServer,
   type IncomingMessage,
   type Server,
@@ -19,11 +22,33 @@ export const MCP_SUBPROTOCOL = 'mcp';
 export type UpgradeTarget =
   { kind: 'direct'; service: string; resumeId: string | undefined } | { kind: 'mux' };
 
+/** A refusal of a request or an upgrade, with the headers its status needs (401, 429). */
+export class HttpRefusal extends McpmuxError {
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(
+    reason: Reason,
+    message: string,
+    headers: Record<string, string>,
+    data: Record<string, unknown> = {},
+  ) {
+    super(reason, message, data);
+    this.headers = headers;
+  }
+}
+
+/** Headers an error answer carries: a refusal's own, Retry-After for a retry hint. */
+export function refusalHeaders(err: McpmuxError): Record<string, string> {
+  if (err instanceof HttpRefusal) return { ...err.headers };
+  const retryMs = err.data.retry_after_ms;
+  return typeof retryMs === 'number' ? { 'retry-after': String(Math.ceil(retryMs / 1000)) } : {};
+}
+
 export interface HttpHandlers {
   /** Plain HTTP requests. */
   request(req: IncomingMessage, res: ServerResponse, url: URL): void;
   /** Decides whether an upgrade may proceed; throws a McpmuxError to refuse it. */
-  checkUpgrade(req: IncomingMessage, target: UpgradeTarget): void;
+  checkUpgrade(req: IncomingMessage, target: UpgradeTarget, url: URL): void;
   /**
    * Work done before the upgrade completes (a direct connection's session); its result is
    * passed to connection(). `headers` are added to the 101 response.
@@ -32,10 +57,26 @@ export interface HttpHandlers {
   /** The upgrade did not complete after prepare() (the client went away): undo it. */
   abandon(context: unknown): void;
   /** A WebSocket is open. */
-  connection(ws: WebSocket, socket: Socket, target: UpgradeTarget, context: unknown): void;
+  connection(
+    ws: WebSocket,
+    socket: Socket,
+    target: UpgradeTarget,
+    context: unknown,
+    req: IncomingMessage,
+  ): void;
+  /** Every accepted TCP connection (metrics count its bytes). */
+  socket?(socket: Socket): void;
 }
 
 type UpgradeRequest = IncomingMessage & { mcpmuxTarget?: UpgradeTarget; mcpmuxHeaders?: string[] };
+
+/** Sent with every JSON answer: nothing here is meant to be rendered, framed or cached. */
+const SECURITY_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'cache-control': 'no-store',
+} as const;
 
 export function sendJson(
   res: ServerResponse,
@@ -43,11 +84,20 @@ export function sendJson(
   body: unknown,
   headers: Record<string, string> = {},
 ): void {
-  const text = JSON.stringify(body);
+  sendText(res, status, JSON.stringify(body), 'application/json; charset=utf-8', headers);
+}
+
+export function sendText(
+  res: ServerResponse,
+  status: number,
+  text: string,
+  contentType: string,
+  headers: Record<string, string> = {},
+): void {
   res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
+    'content-type': contentType,
     'content-length': Buffer.byteLength(text),
-    'x-content-type-options': 'nosniff',
+    ...SECURITY_HEADERS,
     ...headers,
   });
   res.end(text);
@@ -58,8 +108,53 @@ export function sendError(
   reason: Reason,
   message: string,
   headers: Record<string, string> = {},
+  extra: Record<string, unknown> = {},
 ): void {
-  sendJson(res, REASONS[reason].httpStatus, { error: message, reason }, headers);
+  sendJson(res, REASONS[reason].httpStatus, { error: message, reason, ...extra }, headers);
+}
+
+/** Answers with a relay error: its reason's status, `{error, reason}`, and its headers. */
+export function sendMcpmuxError(res: ServerResponse, err: McpmuxError): void {
+  sendError(res, err.reason, err.message, refusalHeaders(err));
+}
+
+/**
+ * Reads a request body of at most `maxBytes`. Resolves undefined when it is larger: then nothing
+ * more is read (a declared Content-Length over the limit is refused before reading anything).
+ */
+export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | undefined> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > maxBytes) return Promise.resolve(undefined);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        cleanup();
+        req.pause();
+        resolve(undefined);
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(err);
+    };
+    const cleanup = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+  });
 }
 
 /** Parses an upgrade path into what it asks for, or undefined (→ 404). */
@@ -85,7 +180,7 @@ function refuseUpgrade(
 ): void {
   const body = JSON.stringify({ error: message, reason });
   const lines = [
-    `HTTP/1.1 ${status} ${status === 404 ? 'Not Found' : status === 401 ? 'Unauthorized' : status === 403 ? 'Forbidden' : 'Error'}`,
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}`,
     'Connection: close',
     'Content-Type: application/json',
     `Content-Length: ${Buffer.byteLength(body)}`,
@@ -99,15 +194,28 @@ export function createHttpServer(
   handlers: HttpHandlers,
 ): { server: Server; wss: WebSocketServer } {
   const { tls } = config.server;
+  if ((tls.cert === '') !== (tls.key === '')) {
+    throw new Error('server.tls.cert and server.tls.key must be set together (or both left empty)');
+  }
+  const secure = tls.cert !== '';
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? '/', 'http://relay');
+    if (secure) res.setHeader('strict-transport-security', 'max-age=31536000');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://relay');
+    } catch {
+      sendError(res, 'bad_input', 'malformed request target');
+      return;
+    }
     handlers.request(req, res, url);
   };
-  const server: Server =
-    tls.cert !== '' && tls.key !== ''
-      ? createHttpsServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key) }, onRequest)
-      : createPlainServer(onRequest);
+  const server: Server = secure
+    ? createHttpsServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key) }, onRequest)
+    : createPlainServer(onRequest);
   server.keepAliveTimeout = 65_000;
+  if (handlers.socket !== undefined) {
+    server.on('connection', (socket: Socket) => handlers.socket?.(socket));
+  }
 
   const wss = new WebSocketServer({
     noServer: true,
@@ -125,19 +233,24 @@ export function createHttpServer(
 
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     socket.on('error', () => socket.destroy());
-    const url = new URL(req.url ?? '/', 'http://relay');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://relay');
+    } catch {
+      refuseUpgrade(socket, 400, 'bad_input', 'malformed request target');
+      return;
+    }
     const target = upgradeTarget(url);
     if (target === undefined) {
       refuseUpgrade(socket, 404, 'not_found', `no WebSocket endpoint at ${url.pathname}`);
       return;
     }
     try {
-      handlers.checkUpgrade(req, target);
+      handlers.checkUpgrade(req, target, url);
     } catch (err) {
       const e = err instanceof McpmuxError ? err : new McpmuxError('internal_error');
-      const headers: Record<string, string> =
-        e.reason === 'unauthorized' ? { 'WWW-Authenticate': 'Basic realm="mcpmux", Bearer' } : {};
-      refuseUpgrade(socket, REASONS[e.reason].httpStatus, e.reason, e.message, headers);
+      const status = REASONS[e.reason].httpStatus;
+      refuseUpgrade(socket, status, e.reason, e.message, refusalHeaders(e));
       return;
     }
     (req as UpgradeRequest).mcpmuxTarget = target;
@@ -153,7 +266,7 @@ export function createHttpServer(
       });
       wss.handleUpgrade(req, socket, head, (ws) => {
         completed = true;
-        handlers.connection(ws, socket, target, context);
+        handlers.connection(ws, socket, target, context, req);
       });
     });
   });

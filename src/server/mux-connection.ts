@@ -63,6 +63,7 @@ export function serveMux(ws: WebSocket, socket: Socket, ctx: MuxContext): void {
         if (channel.session !== undefined) outflow.delete(channel.session);
         send(closedEnvelope(name, reason, message));
       },
+      admit: ctx.admit,
     });
     channels.set(name, channel);
     channel.open(env.session).then(

@@ -15,6 +15,8 @@ export interface MCPManagerOptions {
   host?: HostInfo;
   /** Milliseconds between stop steps (SPEC: 2 s). */
   stopGraceMs?: number;
+  /** Told of every client before it starts (the relay's metrics count spawns and exits). */
+  onClient?: (client: MCPClient) => void;
 }
 
 export interface CreateClientOptions extends StartOptions {
@@ -106,6 +108,7 @@ export class MCPManager {
       ...(this.#options.stopGraceMs !== undefined && { stopGraceMs: this.#options.stopGraceMs }),
     });
     this.#clients.add(client);
+    this.#options.onClient?.(client);
     client.once('exit', () => this.#release(client));
     client.on('notification', (message) => {
       if (message.method === 'notifications/tools/list_changed') this.#toolCache.delete(name);

@@ -6,7 +6,7 @@ import { McpmuxError, type Reason } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { MCPManager } from './mcp-manager.js';
 import { RequestQueue } from './request-queue.js';
-import { Session } from './session.js';
+import { Session, type RequestObserver } from './session.js';
 
 export interface CreateSessionOptions {
   /** Have the relay send initialize + notifications/initialized itself (REST sessions). */
@@ -15,17 +15,29 @@ export interface CreateSessionOptions {
   idleTimeoutMs?: number;
 }
 
+export interface SessionRegistryOptions {
+  /** The request observer (metrics) of a service's sessions. */
+  observer?: (service: string) => RequestObserver;
+}
+
 export class SessionRegistry {
   readonly #manager: MCPManager;
   readonly #config: Config;
   readonly #log: Logger;
   readonly #sessions = new Map<string, Session>();
   readonly #queues = new Map<string, RequestQueue>();
+  readonly #observer: SessionRegistryOptions['observer'];
 
-  constructor(manager: MCPManager, config: Config, logger: Logger) {
+  constructor(
+    manager: MCPManager,
+    config: Config,
+    logger: Logger,
+    options: SessionRegistryOptions = {},
+  ) {
     this.#manager = manager;
     this.#config = config;
     this.#log = logger;
+    this.#observer = options.observer;
   }
 
   get size(): number {
@@ -68,6 +80,7 @@ export class SessionRegistry {
       resumeBufferMessages: this.#config.session.resume_buffer_messages,
       logger: this.#log.child({ service, session: client.sessionId }),
       onClosed: (s) => this.#sessions.delete(s.id),
+      observer: this.#observer?.(service),
     });
     this.#sessions.set(session.id, session);
     this.#log.info({ service, session: session.id, pid: client.pid }, 'session opened');

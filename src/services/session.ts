@@ -4,7 +4,13 @@
 // initialize from memory; enforces request timeouts, cancellation and the idle timeout; and on the
 // process's death fails every request in flight at once and closes its channel.
 
-import { McpmuxError, errorResponse, type ErrorData, type Reason } from '../errors.js';
+import {
+  McpmuxError,
+  UpstreamError,
+  errorResponse,
+  type ErrorData,
+  type Reason,
+} from '../errors.js';
 import { toLine } from '../jsonrpc/codec.js';
 import type {
   Classified,
@@ -27,6 +33,17 @@ export interface SessionSink {
 
 export type SessionState = 'attached' | 'detached' | 'closing' | 'closed';
 
+/** How a client request ended, as the metrics count it. */
+export type RequestOutcome = 'ok' | 'error' | 'timeout' | 'queue_full' | 'cancelled' | 'closed';
+
+/** Per-service request accounting (the relay's metrics). Called on the hot path: must be cheap. */
+export interface RequestObserver {
+  /** A request left the queue for the server after waiting `waitMs`. */
+  dequeued(waitMs: number): void;
+  /** A request ended; `elapsedMs` since it reached the relay, when it got an answer or timed out. */
+  done(outcome: RequestOutcome, elapsedMs?: number): void;
+}
+
 export interface SessionOptions {
   idleTimeoutMs: number;
   resumeWindowMs: number;
@@ -34,6 +51,8 @@ export interface SessionOptions {
   logger: Logger;
   /** Called once the session has ended and its process is gone. */
   onClosed?: (session: Session, reason: Reason) => void;
+  /** Request accounting (metrics), if any. */
+  observer?: RequestObserver | undefined;
 }
 
 export interface SessionStats {
@@ -73,7 +92,7 @@ export class Session {
     this.#log = options.logger;
     this.#outbox = new Outbox((line) => this.client.sendRaw(line));
     client.on('response', (message, line) => {
-      if (message.id !== undefined) this.#onResponse(message.id, line);
+      if (message.id !== undefined) this.#onResponse(message.id, line, 'error' in message);
     });
     client.on('notification', (message, line) => this.#onNotification(message, line));
     client.on('request', (message, line) => this.#onServerRequest(message, line));
@@ -170,19 +189,26 @@ export class Session {
     this.lastActivity = Date.now();
     const abort = new AbortController();
     const timer = setTimeout(() => abort.abort(), timeoutMs);
+    const observer = this.#options.observer;
+    const receivedAt = performance.now();
     let result: unknown;
     try {
       this.#relayRequests++;
       await this.#queue.run(async () => {
+        observer?.dequeued(performance.now() - receivedAt);
         result = await this.client.request(method, params, { timeoutMs, signal: abort.signal });
       }, abort.signal);
+      observer?.done('ok', performance.now() - receivedAt);
     } catch (err) {
       if (abort.signal.aborted && !(err instanceof McpmuxError && err.reason !== 'cancelled')) {
+        observer?.done('timeout', performance.now() - receivedAt);
         throw new McpmuxError('request_timeout', `${method} timed out after ${timeoutMs} ms`, {
           method,
           timeout_ms: timeoutMs,
         });
       }
+      if (err instanceof UpstreamError) observer?.done('error', performance.now() - receivedAt);
+      else observer?.done(reasonOutcome(err));
       throw err;
     } finally {
       clearTimeout(timer);
@@ -205,6 +231,7 @@ export class Session {
     const sink = this.#sink;
     for (const entry of this.#inflight.values()) {
       this.#finish(entry);
+      this.#options.observer?.done('closed');
       sink?.send(errorResponse(entry.id, cause));
     }
     this.#sink = undefined;
@@ -234,7 +261,7 @@ export class Session {
       id,
       method,
       progressToken: typeof token === 'string' || typeof token === 'number' ? token : undefined,
-      receivedAt: Date.now(),
+      receivedAt: performance.now(), // monotonic ms: queue wait and duration metrics
       state: 'queued',
       abort: new AbortController(),
       timer: undefined,
@@ -246,11 +273,13 @@ export class Session {
       job = this.#queue.run(() => {
         if (entry.abort.signal.aborted) return Promise.resolve();
         entry.state = 'sent';
+        this.#options.observer?.dequeued(performance.now() - entry.receivedAt);
         place.ready(toLine(text, message));
         return new Promise<void>((resolve) => (entry.release = resolve));
       }, entry.abort.signal);
     } catch (err) {
       place.drop();
+      this.#options.observer?.done('queue_full');
       this.#toClient(errorResponse(id, err));
       return;
     }
@@ -266,6 +295,7 @@ export class Session {
       if (entry !== undefined) {
         const wasSent = entry.state === 'sent';
         this.#finish(entry);
+        this.#options.observer?.done('cancelled');
         if (!wasSent) return; // removed from the queue: nothing reaches the server
       }
       this.client.sendRaw(toLine(text, message)); // bypasses the queue
@@ -281,6 +311,7 @@ export class Session {
   #timeout(entry: InflightRequest): void {
     const wasSent = entry.state === 'sent';
     this.#finish(entry);
+    this.#options.observer?.done('timeout', performance.now() - entry.receivedAt);
     const timeoutMs = this.client.service.requestTimeoutMs;
     this.#toClient(
       errorResponse(
@@ -308,12 +339,13 @@ export class Session {
     if (entry.progressToken !== undefined) this.#dead.add(entry.progressToken);
   }
 
-  #onResponse(id: JsonRpcId, line: string): void {
+  #onResponse(id: JsonRpcId, line: string, isError: boolean): void {
     const entry = this.#inflight.get(id);
     if (entry === undefined) return; // cancelled or timed out: a late response is dropped
     this.#inflight.delete(id);
     clearTimeout(entry.timer);
     entry.release();
+    this.#options.observer?.done(isError ? 'error' : 'ok', performance.now() - entry.receivedAt);
     if (id === this.#initializeId && this.#initializeResult === undefined) this.#rememberInit(line);
     this.#toClient(line);
   }
@@ -376,4 +408,13 @@ export class Session {
     this.#idleTimer = setTimeout(check, idleMs);
     this.#idleTimer.unref();
   }
+}
+
+/** The outcome a relay error ends a request with (metrics). */
+function reasonOutcome(err: unknown): RequestOutcome {
+  const reason = err instanceof McpmuxError ? err.reason : undefined;
+  if (reason === 'queue_full') return 'queue_full';
+  if (reason === 'request_timeout') return 'timeout';
+  if (reason === 'cancelled') return 'cancelled';
+  return 'closed';
 }

@@ -89,6 +89,7 @@ export function testConfig(
       max_connections: 10000,
       max_connections_per_address: 1000,
       max_channels_per_connection: 64,
+      trust_proxy: false,
       shutdown_grace: 5,
       ...options.server,
     },

@@ -1,0 +1,198 @@
+// Who may use the relay, and how much (SPEC §9): the browser Origin check, credentials, the
+// per-client rate limit, the connection caps, and CORS for the origins an operator listed. Every
+// refusal is a reason from the catalogue, a security log line and a refusal in the metrics.
+//   plain requests:  Origin (403) → auth (401) → rate limit (429)          (health routes: none)
+//   upgrades:        Origin (403) → auth (401, ?access_token allowed) → rate limit (429)
+//                    → connection caps (503), reserved until the socket closes
+//   WebSocket requests: the same rate limit, answered as a JSON-RPC error (rate_limited)
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Config } from '../config/types.js';
+import { McpmuxError, type Reason } from '../errors.js';
+import type { AdmitRequest } from '../mux/channel.js';
+import { Authenticator } from './auth.js';
+import { HttpRefusal, sendMcpmuxError } from './http-server.js';
+import { OriginPolicy } from './origin.js';
+import { RateLimiter } from './rate-limit.js';
+import type { SecurityLog } from './security-log.js';
+
+const CORS_MAX_AGE_S = 600;
+
+/** The client's address: the socket's peer, or (trust_proxy) the last X-Forwarded-For entry. */
+export function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
+  if (trustProxy) {
+    const forwarded = req.headers['x-forwarded-for'];
+    const header = Array.isArray(forwarded) ? forwarded.at(-1) : forwarded;
+    const last = header?.split(',').at(-1)?.trim();
+    if (last !== undefined && last !== '') return normalizeAddress(last);
+  }
+  return normalizeAddress(req.socket.remoteAddress ?? 'unknown');
+}
+
+/** `::ffff:127.0.0.1` → `127.0.0.1`, so one client has one address in limits and logs. */
+function normalizeAddress(address: string): string {
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
+
+export interface AccessOptions {
+  config: Config;
+  security: SecurityLog;
+  /** Counts a refusal (metrics). */
+  refused: (reason: Reason) => void;
+}
+
+export class AccessControl {
+  readonly auth: Authenticator;
+  readonly origins: OriginPolicy;
+  readonly #limiter: RateLimiter | undefined;
+  readonly #security: SecurityLog;
+  readonly #refused: (reason: Reason) => void;
+  readonly #trustProxy: boolean;
+  readonly #maxConnections: number;
+  readonly #maxPerAddress: number;
+  #connections = 0;
+  readonly #perAddress = new Map<string, number>();
+
+  constructor(options: AccessOptions) {
+    const { server, rate_limiting: rate } = options.config;
+    this.auth = new Authenticator(server);
+    this.origins = new OriginPolicy(server.allowed_origins);
+    this.#limiter = rate.enabled ? new RateLimiter(rate.requests_per_minute) : undefined;
+    this.#security = options.security;
+    this.#refused = options.refused;
+    this.#trustProxy = server.trust_proxy;
+    this.#maxConnections = server.max_connections;
+    this.#maxPerAddress = server.max_connections_per_address;
+  }
+
+  /** Connections reserved or open (upgrades count from the moment they pass the checks). */
+  get connections(): number {
+    return this.#connections;
+  }
+
+  address(req: IncomingMessage): string {
+    return clientAddress(req, this.#trustProxy);
+  }
+
+  /**
+   * CORS for an Origin listed in allowed_origins (same-origin pages need none): adds the headers
+   * to the answer; answers a preflight (OPTIONS) itself and returns true.
+   */
+  cors(req: IncomingMessage, res: ServerResponse): boolean {
+    const origin = req.headers.origin;
+    if (origin === undefined || !this.origins.listed(origin)) return false;
+    res.setHeader('access-control-allow-origin', origin);
+    res.setHeader('vary', 'Origin');
+    if (req.method !== 'OPTIONS' || req.headers['access-control-request-method'] === undefined) {
+      return false;
+    }
+    res.writeHead(204, {
+      'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS',
+      'access-control-allow-headers': 'authorization, content-type',
+      'access-control-max-age': String(CORS_MAX_AGE_S),
+      'content-length': '0',
+    });
+    res.end();
+    return true;
+  }
+
+  /** Checks a plain request to a protected route; false when it has sent the refusal. */
+  guardRequest(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
+    try {
+      this.#check(req, url, false);
+      return true;
+    } catch (err) {
+      sendMcpmuxError(res, err as McpmuxError);
+      return false;
+    }
+  }
+
+  /**
+   * Checks an upgrade; throws the refusal. When it passes, the connection is counted against
+   * max_connections and max_connections_per_address until its socket closes.
+   */
+  checkUpgrade(req: IncomingMessage, url: URL): void {
+    const ip = this.#check(req, url, true);
+    const fromIp = this.#perAddress.get(ip) ?? 0;
+    const limit =
+      this.#connections >= this.#maxConnections
+        ? 'max_connections'
+        : fromIp >= this.#maxPerAddress
+          ? 'max_connections_per_address'
+          : undefined;
+    if (limit !== undefined) {
+      this.#refuse('connection_limit', ip, req, { limit });
+      throw new McpmuxError('connection_limit', `connection limit reached (${limit})`, { limit });
+    }
+    this.#connections++;
+    this.#perAddress.set(ip, fromIp + 1);
+    req.socket.once('close', () => {
+      this.#connections--;
+      const left = (this.#perAddress.get(ip) ?? 1) - 1;
+      if (left > 0) this.#perAddress.set(ip, left);
+      else this.#perAddress.delete(ip);
+    });
+  }
+
+  /** The rate limit for one connection's requests (undefined when rate limiting is off). */
+  admitFor(ip: string): AdmitRequest | undefined {
+    const limiter = this.#limiter;
+    if (limiter === undefined) return undefined;
+    return () => {
+      const decision = limiter.take(ip);
+      if (decision.ok) return undefined;
+      this.#refused('rate_limited');
+      this.#security.event('rate_limited', { ip, transport: 'websocket' });
+      return new McpmuxError('rate_limited', 'rate limit exceeded', {
+        retry_after_ms: decision.retryAfterMs,
+      });
+    };
+  }
+
+  /** Origin, auth and rate limit; returns the client address or throws the refusal. */
+  #check(req: IncomingMessage, url: URL, upgrade: boolean): string {
+    const ip = this.address(req);
+    const origin = req.headers.origin;
+    if (!this.origins.allows(origin, req.headers.host)) {
+      this.#refuse('forbidden_origin', ip, req, { origin });
+      throw new McpmuxError('forbidden_origin', `Origin ${origin ?? ''} is not allowed`);
+    }
+    const auth = this.auth.check(req, url, upgrade);
+    if (!auth.ok) {
+      // A failed attempt costs a token too, so guessing credentials is rate limited.
+      const limited = this.#limiter?.take(ip);
+      if (limited !== undefined && !limited.ok)
+        throw this.#rateLimited(ip, req, limited.retryAfterMs);
+      this.#refuse('unauthorized', ip, req, { why: auth.why });
+      throw new HttpRefusal('unauthorized', 'authentication required', {
+        'www-authenticate': this.auth.challenge,
+      });
+    }
+    const decision = this.#limiter?.take(ip);
+    if (decision !== undefined && !decision.ok) {
+      throw this.#rateLimited(ip, req, decision.retryAfterMs);
+    }
+    return ip;
+  }
+
+  #rateLimited(ip: string, req: IncomingMessage, retryAfterMs: number): McpmuxError {
+    this.#refuse('rate_limited', ip, req, { transport: 'http' });
+    return new HttpRefusal(
+      'rate_limited',
+      'rate limit exceeded',
+      { 'retry-after': String(Math.max(1, Math.ceil(retryAfterMs / 1000))) },
+      { retry_after_ms: retryAfterMs },
+    );
+  }
+
+  #refuse(
+    reason: 'forbidden_origin' | 'unauthorized' | 'rate_limited' | 'connection_limit',
+    ip: string,
+    req: IncomingMessage,
+    fields: Record<string, string | undefined>,
+  ): void {
+    this.#refused(reason);
+    const event = reason === 'unauthorized' ? 'auth_failed' : reason;
+    this.#security.event(event, { ip, method: req.method, path: req.url, ...fields });
+  }
+}

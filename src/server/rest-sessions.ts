@@ -1,0 +1,220 @@
+// REST sessions (SPEC §7): a caller's `session_id` names one session per service, so one id can
+// use several services. They live in the relay's one SessionRegistry beside the WebSocket ones;
+// this is the map from (session_id, service) to them. The first call for a pair creates the
+// session (the relay initializes it) and concurrent first calls share that one creation.
+//
+// A REST session is attached to a sink of its own: server notifications are dropped (nobody is
+// listening), server requests answered at once (ping → {}, anything else an error), so neither
+// can pile up, and no WebSocket can resume the session. When a session ends without a DELETE
+// (idle timeout, the process died), the next call with its pair is told so once (a tombstone)
+// instead of silently getting a fresh process with none of the old state.
+
+import { McpmuxError, type Reason } from '../errors.js';
+import { decodeMessage } from '../jsonrpc/codec.js';
+import type { Session, SessionSink } from '../services/session.js';
+import type { SessionRegistry } from '../services/session-registry.js';
+import type { SecurityLog } from './security-log.js';
+
+/** A REST session_id: what SignalWire's gateway accepts, plus ':' (and up to 128 chars). */
+export const SESSION_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+const MAX_TOMBSTONES = 1000;
+const TOMBSTONE_TTL_MS = 3_600_000;
+
+export interface OpenOptions {
+  timeoutMs: number;
+  metadata: Record<string, unknown>;
+  ip: string;
+}
+
+/** One (session_id, service) pair. */
+export class RestSession {
+  readonly key: string;
+  readonly service: string;
+  /** Wall-clock ms. */
+  readonly createdAt = Date.now();
+  readonly timeoutMs: number;
+  readonly metadata: Record<string, unknown>;
+  /** Set once the process is up and initialized. */
+  session: Session | undefined;
+  /** The creation every caller of this pair awaits. */
+  readonly ready: Promise<Session>;
+  deleted = false;
+
+  constructor(
+    key: string,
+    service: string,
+    options: OpenOptions,
+    create: (entry: RestSession) => Promise<Session>,
+  ) {
+    this.key = key;
+    this.service = service;
+    this.timeoutMs = options.timeoutMs;
+    this.metadata = options.metadata;
+    this.ready = create(this);
+  }
+}
+
+interface Tombstone {
+  reason: Reason;
+  message: string;
+  at: number;
+}
+
+export class RestSessions {
+  readonly #registry: SessionRegistry;
+  readonly #security: SecurityLog;
+  /** session_id → service → session. */
+  readonly #byKey = new Map<string, Map<string, RestSession>>();
+  readonly #owned = new WeakSet<Session>();
+  /** `service session_id` → how the session ended. */
+  readonly #tombstones = new Map<string, Tombstone>();
+
+  constructor(registry: SessionRegistry, security: SecurityLog) {
+    this.#registry = registry;
+    this.#security = security;
+  }
+
+  /** True when `session` belongs to a REST session_id (not to a WebSocket channel). */
+  owns(session: Session): boolean {
+    return this.#owned.has(session);
+  }
+
+  /** Every REST session, grouped by session_id, services in creation order. */
+  entries(): ReadonlyMap<string, ReadonlyMap<string, RestSession>> {
+    return this.#byKey;
+  }
+
+  /**
+   * The session of (key, service), created on first use. Concurrent callers share one creation;
+   * `options` count only for the call that creates it.
+   */
+  open(key: string, service: string, options: OpenOptions): Promise<Session> {
+    const existing = this.#byKey.get(key)?.get(service);
+    if (existing !== undefined) return existing.ready;
+    const tomb = this.#takeTombstone(key, service);
+    if (tomb !== undefined) {
+      return Promise.reject(
+        new McpmuxError(
+          tomb.reason,
+          `session ${key} of ${service} ended (${tomb.message}); the next call with this session_id starts a new one`,
+          { session: key, service },
+        ),
+      );
+    }
+    const entry = new RestSession(key, service, options, (e) => this.#create(e, options.ip));
+    let services = this.#byKey.get(key);
+    if (services === undefined) {
+      services = new Map();
+      this.#byKey.set(key, services);
+    }
+    services.set(service, entry);
+    return entry.ready;
+  }
+
+  /** Closes every service's session of `key`; the number there was (0: unknown id). */
+  delete(key: string, ip: string): number {
+    for (const tombKey of this.#tombstones.keys()) {
+      if (tombKey.endsWith(` ${key}`)) this.#tombstones.delete(tombKey);
+    }
+    const services = this.#byKey.get(key);
+    if (services === undefined) return 0;
+    this.#byKey.delete(key);
+    for (const entry of services.values()) {
+      entry.deleted = true;
+      if (entry.session !== undefined) void entry.session.close('session_closed');
+    }
+    this.#security.event('session_deleted', {
+      session_id: key,
+      services: [...services.keys()].join(','),
+      ip,
+    });
+    return services.size;
+  }
+
+  async #create(entry: RestSession, ip: string): Promise<Session> {
+    let session: Session;
+    try {
+      session = await this.#registry.create(entry.service, {
+        initialize: true,
+        idleTimeoutMs: entry.timeoutMs,
+      });
+    } catch (err) {
+      this.#forget(entry);
+      throw err;
+    }
+    try {
+      session.attach(this.#sink(entry, session));
+    } catch (err) {
+      this.#forget(entry); // the process died right after starting
+      throw err;
+    }
+    this.#owned.add(session);
+    entry.session = session;
+    this.#security.event('session_opened', {
+      session_id: entry.key,
+      service: entry.service,
+      session: session.id,
+      ip,
+    });
+    if (entry.deleted) {
+      void session.close('session_closed');
+      throw new McpmuxError('session_closed', `session ${entry.key} was deleted while starting`);
+    }
+    return session;
+  }
+
+  #sink(entry: RestSession, session: Session): SessionSink {
+    return {
+      send: (line) => {
+        if (!line.includes('"method"') || !line.includes('"id"')) return; // a notification: dropped
+        const decoded = decodeMessage(line);
+        if (decoded.kind !== 'request') return;
+        const { id, method } = decoded.message;
+        if (method === 'ping') session.client.respond(id, { result: {} });
+        else {
+          session.client.respond(id, {
+            error: { code: -32601, message: `a REST session cannot answer ${method}` },
+          });
+        }
+      },
+      closed: (reason, message) => {
+        this.#forget(entry);
+        this.#security.event('session_closed', {
+          session_id: entry.key,
+          service: entry.service,
+          session: session.id,
+          reason,
+        });
+        if (!entry.deleted && reason !== 'shutting_down') {
+          this.#addTombstone(entry.key, entry.service, { reason, message, at: Date.now() });
+        }
+      },
+    };
+  }
+
+  #forget(entry: RestSession): void {
+    const services = this.#byKey.get(entry.key);
+    if (services?.get(entry.service) !== entry) return;
+    services.delete(entry.service);
+    if (services.size === 0) this.#byKey.delete(entry.key);
+  }
+
+  #addTombstone(key: string, service: string, tomb: Tombstone): void {
+    const tombKey = `${service} ${key}`;
+    this.#tombstones.delete(tombKey);
+    this.#tombstones.set(tombKey, tomb);
+    if (this.#tombstones.size > MAX_TOMBSTONES) {
+      const oldest = this.#tombstones.keys().next().value;
+      if (oldest !== undefined) this.#tombstones.delete(oldest);
+    }
+  }
+
+  #takeTombstone(key: string, service: string): Tombstone | undefined {
+    const tombKey = `${service} ${key}`;
+    const tomb = this.#tombstones.get(tombKey);
+    if (tomb === undefined) return undefined;
+    this.#tombstones.delete(tombKey);
+    return Date.now() - tomb.at < TOMBSTONE_TTL_MS ? tomb : undefined;
+  }
+}
