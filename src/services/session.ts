@@ -4,13 +4,7 @@
 // initialize from memory; enforces request timeouts, cancellation and the idle timeout; and on the
 // process's death fails every request in flight at once and closes its channel.
 
-import {
-  McpmuxError,
-  UpstreamError,
-  errorResponse,
-  type ErrorData,
-  type Reason,
-} from '../errors.js';
+import { McpmuxError, errorResponse, type ErrorData, type Reason } from '../errors.js';
 import { toLine } from '../jsonrpc/codec.js';
 import type {
   Classified,
@@ -22,6 +16,7 @@ import type { Logger } from '../log.js';
 import type { MCPClient } from '../mcp/mcp-client.js';
 import { exitError } from '../mcp/mcp-helpers.js';
 import { DeadTokens, Outbox, type InflightRequest } from './inflight.js';
+import { relayRequest } from './relay-request.js';
 import type { RequestQueue } from './request-queue.js';
 
 export interface SessionSink {
@@ -187,35 +182,14 @@ export class Session {
       throw new McpmuxError('session_closed', 'the session is closed');
     }
     this.lastActivity = Date.now();
-    const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(), timeoutMs);
-    const observer = this.#options.observer;
-    const receivedAt = performance.now();
-    let result: unknown;
+    this.#relayRequests++;
     try {
-      this.#relayRequests++;
-      await this.#queue.run(async () => {
-        observer?.dequeued(performance.now() - receivedAt);
-        result = await this.client.request(method, params, { timeoutMs, signal: abort.signal });
-      }, abort.signal);
-      observer?.done('ok', performance.now() - receivedAt);
-    } catch (err) {
-      if (abort.signal.aborted && !(err instanceof McpmuxError && err.reason !== 'cancelled')) {
-        observer?.done('timeout', performance.now() - receivedAt);
-        throw new McpmuxError('request_timeout', `${method} timed out after ${timeoutMs} ms`, {
-          method,
-          timeout_ms: timeoutMs,
-        });
-      }
-      if (err instanceof UpstreamError) observer?.done('error', performance.now() - receivedAt);
-      else observer?.done(reasonOutcome(err));
-      throw err;
+      const { observer } = this.#options;
+      return await relayRequest(this.#queue, this.client, observer, method, params, timeoutMs);
     } finally {
-      clearTimeout(timer);
       this.#relayRequests--;
       this.lastActivity = Date.now();
     }
-    return result;
   }
 
   /** Ends the session: fails what is in flight, closes the channel, stops the process. */
@@ -408,13 +382,4 @@ export class Session {
     this.#idleTimer = setTimeout(check, idleMs);
     this.#idleTimer.unref();
   }
-}
-
-/** The outcome a relay error ends a request with (metrics). */
-function reasonOutcome(err: unknown): RequestOutcome {
-  const reason = err instanceof McpmuxError ? err.reason : undefined;
-  if (reason === 'queue_full') return 'queue_full';
-  if (reason === 'request_timeout') return 'timeout';
-  if (reason === 'cancelled') return 'cancelled';
-  return 'closed';
 }

@@ -1,0 +1,55 @@
+// A request the relay itself makes on a session (the REST API's tools/call): it waits its turn in
+// the service queue like a client's request, runs in MCPClient's own id namespace, and ends at its
+// deadline with request_timeout (MCPClient then tells the server with notifications/cancelled).
+
+import { McpmuxError, UpstreamError } from '../errors.js';
+import type { MCPClient } from '../mcp/mcp-client.js';
+import type { RequestQueue } from './request-queue.js';
+import type { RequestObserver, RequestOutcome } from './session.js';
+
+/** The outcome a relay error ends a request with (metrics). */
+export function reasonOutcome(err: unknown): RequestOutcome {
+  const reason = err instanceof McpmuxError ? err.reason : undefined;
+  if (reason === 'queue_full') return 'queue_full';
+  if (reason === 'request_timeout') return 'timeout';
+  if (reason === 'cancelled') return 'cancelled';
+  return 'closed';
+}
+
+export async function relayRequest(
+  queue: RequestQueue,
+  client: MCPClient,
+  observer: RequestObserver | undefined,
+  method: string,
+  params: unknown,
+  timeoutMs: number,
+): Promise<unknown> {
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), timeoutMs);
+  const receivedAt = performance.now();
+  let result: unknown;
+  try {
+    await queue.run(async () => {
+      observer?.dequeued(performance.now() - receivedAt);
+      result = await client.request(method, params, { timeoutMs, signal: abort.signal });
+    }, abort.signal);
+    observer?.done('ok', performance.now() - receivedAt);
+    return result;
+  } catch (err) {
+    // The deadline passed while queued (AbortError) or in flight (cancelled by our signal).
+    const deadlinePassed =
+      abort.signal.aborted && !(err instanceof McpmuxError && err.reason !== 'cancelled');
+    if (deadlinePassed) {
+      observer?.done('timeout', performance.now() - receivedAt);
+      throw new McpmuxError('request_timeout', `${method} timed out after ${timeoutMs} ms`, {
+        method,
+        timeout_ms: timeoutMs,
+      });
+    }
+    if (err instanceof UpstreamError) observer?.done('error', performance.now() - receivedAt);
+    else observer?.done(reasonOutcome(err));
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+}
