@@ -4,6 +4,7 @@
 //
 //   mcpmux [--config FILE] [--host H] [--port N] [--log-level L]   run the relay
 //   mcpmux --check [--config FILE]                                  validate, print, exit 0/1
+//   mcpmux loadtest --url URL --service NAME [...]                  drive a running relay
 
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -20,6 +21,7 @@ const USAGE = `mcpmux ${VERSION} — WebSocket multiplexing relay for stdio MCP 
 Usage:
   mcpmux [--config FILE] [--host HOST] [--port PORT] [--log-level LEVEL]
   mcpmux --check [--config FILE]
+  mcpmux loadtest --url URL --service NAME [options]   (mcpmux loadtest --help)
 
 Options:
   -c, --config FILE     JSON config (default: ./config/default.json, else the bundled one)
@@ -40,6 +42,10 @@ function pickConfig(file: string | undefined): { file: string; cwd: string } {
 }
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'loadtest') {
+    const { runLoadtest } = await import('./loadtest/cli.js');
+    return runLoadtest(argv.slice(1));
+  }
   const { values } = parseArgs({
     args: argv,
     options: {

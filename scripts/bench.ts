@@ -1,0 +1,404 @@
+// npm run bench [-- --json] [-- --profile] [-- --duration S] [-- --warmup S] [-- --repeat N]
+//
+// In one run, the same pipelined `tools/call echo` load against the same fixture echo server
+// (test/fixtures/server.mjs), four ways: directly over stdio (the limit), through the relay's
+// /mcp/{service} and /ws (dist/cli.js, sandbox on, default limits), and through supergateway 4
+// (--outputTransport ws, one shared server process); each with 1 and 32 requests in flight on
+// one connection. Then the relay's resident memory per open session, with 200 sessions.
+// --json prints one JSON object instead of the table. --profile also runs a relay under
+// --cpu-prof while /mcp is driven at 32 in flight, and prints its top self-time functions.
+// --repeat N measures every cell N times and keeps the fastest (noise on a shared machine only
+// ever slows a run down).
+// Everything it starts is stopped on exit, on error and on Ctrl-C. Never part of `npm test`.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { WebSocket } from 'ws';
+import { formatProfile, summariseProfile, type CpuProfile } from '../src/loadtest/cpuprofile.js';
+import {
+  benchTable,
+  benchTargets,
+  type BenchCell,
+  type BenchPath,
+  type BenchResults,
+} from '../src/loadtest/bench-report.js';
+import { runLoad, type LoadSpec, type Target } from '../src/loadtest/engine.js';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const FIXTURE = join(ROOT, 'test/fixtures/server.mjs');
+const RELAY = join(ROOT, 'dist/cli.js');
+const SUPERGATEWAY = join(ROOT, 'node_modules/supergateway/dist/index.js');
+const STOP_WAIT_MS = 10_000;
+const READY_WAIT_MS = 15_000;
+
+// --- the processes the bench starts: each tracked, each stopped on exit -----------------------
+
+const running = new Set<() => Promise<void>>();
+/** Temporary directories still to remove (configs, sandboxes, profiles). */
+const tempDirs = new Set<string>();
+
+function removeTempDirs(): void {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+  tempDirs.clear();
+}
+process.once('exit', removeTempDirs);
+
+/** Tracks `child`; the returned stop() sends SIGTERM (to its group if `group`), then SIGKILL. */
+function track(child: ChildProcess, group: boolean): () => Promise<void> {
+  const exited = once(child, 'exit').then(() => undefined);
+  child.on('error', () => undefined);
+  const signal = (sig: NodeJS.Signals) => {
+    try {
+      if (group && child.pid !== undefined) process.kill(-child.pid, sig);
+      else child.kill(sig);
+    } catch {
+      // already gone
+    }
+  };
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        signal('SIGTERM');
+        const timer = setTimeout(() => signal('SIGKILL'), STOP_WAIT_MS);
+        await exited;
+        clearTimeout(timer);
+      }
+      running.delete(stop);
+    })());
+  running.add(stop);
+  process.once('exit', () => {
+    if (child.exitCode === null && child.signalCode === null) signal('SIGKILL');
+  });
+  return stop;
+}
+
+async function stopAll(): Promise<void> {
+  await Promise.all([...running].map((stop) => stop()));
+  removeTempDirs();
+}
+
+/** Resolves when `ready` returns a value, under a deadline, failing early if `child` exits. */
+async function until<T>(what: string, child: ChildProcess, ready: () => Promise<T | undefined>) {
+  const deadline = Date.now() + READY_WAIT_MS;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${what} exited`);
+    const value = await ready();
+    if (value !== undefined) return value;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`${what} not ready within ${READY_WAIT_MS} ms`);
+}
+
+interface RelayProcess {
+  wsUrl: string;
+  httpUrl: string;
+  pid: number;
+  dir: string;
+  stop(): Promise<void>;
+}
+
+/** dist/cli.js with a temp config: service echo = the fixture, sandbox on with default limits. */
+async function startRelay(options: { cpuProf?: boolean }): Promise<RelayProcess> {
+  const dir = mkdtempSync(join(tmpdir(), 'mcpmux-bench-'));
+  tempDirs.add(dir);
+  const config = {
+    server: { host: '127.0.0.1', port: 0 },
+    session: {
+      sandbox_dir: join(dir, 'sandbox'),
+      max_sessions_per_service: 300,
+      max_total_sessions: 400,
+    },
+    services: {
+      echo: {
+        command: [process.execPath, FIXTURE],
+        concurrency: 64,
+        queue_limit: 100_000,
+        sandbox: { enabled: true },
+      },
+    },
+    logging: { level: 'info' },
+  };
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+  const prof =
+    options.cpuProf === true ? ['--cpu-prof', `--cpu-prof-dir=${join(dir, 'prof')}`] : [];
+  const args = [...prof, RELAY, '--config', join(dir, 'config.json'), '--port', '0'];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const stop = track(child, false);
+  let url: string | undefined;
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    if (url !== undefined) return;
+    try {
+      const entry = JSON.parse(line) as { msg?: string; url?: string };
+      if (entry.msg === 'listening') url = entry.url;
+    } catch {
+      // not a log line
+    }
+  });
+  const httpUrl = await until('relay', child, () => Promise.resolve(url));
+  return {
+    httpUrl,
+    wsUrl: httpUrl.replace(/^http/, 'ws'),
+    pid: child.pid!,
+    dir,
+    stop: async () => {
+      await stop();
+      if (options.cpuProf === true) return; // readProfile() reads, then removes it
+      rmSync(dir, { recursive: true, force: true });
+      tempDirs.delete(dir);
+    },
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+/** supergateway --stdio "<node> fixture" --outputTransport ws, quiet, on a free port. */
+async function startSupergateway(): Promise<{ wsUrl: string; stop(): Promise<void> }> {
+  const port = await freePort();
+  const args = [SUPERGATEWAY, '--stdio', `${process.execPath} ${FIXTURE}`];
+  args.push('--outputTransport', 'ws', '--port', String(port), '--logLevel', 'none');
+  // stdin stays open: supergateway exits when it closes. Its own group, so a stop reaches it all.
+  const child = spawn(process.execPath, args, {
+    stdio: ['pipe', 'ignore', 'inherit'],
+    detached: true,
+  });
+  const stop = track(child, true);
+  const wsUrl = `ws://127.0.0.1:${port}/message`;
+  await until('supergateway', child, async () => {
+    const ws = new WebSocket(wsUrl);
+    const ok = await new Promise<boolean>((resolveOk) => {
+      ws.once('open', () => resolveOk(true));
+      ws.once('error', () => resolveOk(false));
+    });
+    ws.terminate();
+    return ok ? true : undefined;
+  });
+  return { wsUrl, stop };
+}
+
+/** A /mcp session, initialized and warm (one echo call answered). */
+async function openSession(url: string): Promise<WebSocket> {
+  const ws = new WebSocket(url, ['mcp'], { perMessageDeflate: false });
+  ws.on('error', () => undefined);
+  const timer = setTimeout(() => ws.terminate(), READY_WAIT_MS);
+  const answered = async (id: number) => {
+    for (;;) {
+      const [data] = (await once(ws, 'message')) as [Buffer];
+      if ((JSON.parse(data.toString()) as { id?: unknown }).id === id) return;
+    }
+  };
+  try {
+    await once(ws, 'open');
+    const init = {
+      protocolVersion: '2025-11-25',
+      capabilities: {},
+      clientInfo: { name: 'b', version: '1' },
+    };
+    ws.send(JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: init }));
+    await answered(0);
+    ws.send('{"jsonrpc":"2.0","method":"notifications/initialized"}');
+    const call = { name: 'echo', arguments: { text: 'hi' } };
+    ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: call }));
+    await answered(1);
+    return ws;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The relay process's own resident memory (VmRSS), median of five reads, in KiB. */
+async function rssKb(pid: number): Promise<number> {
+  const reads: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    reads.push(Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? NaN));
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return reads.sort((a, b) => a - b)[2]!;
+}
+
+/** Opens `count` sessions on a fresh relay; its RSS growth per session (servers excluded). */
+async function measureSessionMemory(count: number) {
+  const relay = await startRelay({});
+  const sockets: WebSocket[] = [];
+  try {
+    const url = `${relay.wsUrl}/mcp/echo`;
+    const warm = await openSession(url); // the code paths loaded, then the baseline
+    warm.close(1000);
+    await once(warm, 'close');
+    const before = await rssKb(relay.pid);
+    while (sockets.length < count) {
+      const batch = Math.min(10, count - sockets.length);
+      sockets.push(...(await Promise.all(Array.from({ length: batch }, () => openSession(url)))));
+    }
+    const after = await rssKb(relay.pid);
+    return {
+      sessions: count,
+      rss_before_kb: before,
+      rss_after_kb: after,
+      rss_per_session_kb: Math.round(((after - before) / count) * 10) / 10,
+    };
+  } finally {
+    for (const ws of sockets) ws.terminate();
+    await relay.stop();
+  }
+}
+
+function readProfile(dir: string): CpuProfile {
+  const file = readdirSync(join(dir, 'prof')).find((f) => f.endsWith('.cpuprofile'));
+  if (file === undefined) throw new Error(`no .cpuprofile in ${dir}/prof`);
+  const profile = JSON.parse(readFileSync(join(dir, 'prof', file), 'utf8')) as CpuProfile;
+  rmSync(dir, { recursive: true, force: true });
+  tempDirs.delete(dir);
+  return profile;
+}
+
+// --- measuring --------------------------------------------------------------------------------
+
+const { values: flags } = parseArgs({
+  options: {
+    json: { type: 'boolean' },
+    profile: { type: 'boolean' },
+    duration: { type: 'string', default: '3' },
+    warmup: { type: 'string', default: '0.5' },
+    repeat: { type: 'string', default: '1' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+const durationMs = Number(flags.duration) * 1000;
+const warmupMs = Number(flags.warmup) * 1000;
+const repeat = Number(flags.repeat);
+const log = (line: string) => process.stderr.write(line + '\n');
+
+async function measureOnce(target: Target, inFlight: number): Promise<BenchCell> {
+  const spec: LoadSpec = {
+    target,
+    connections: 1,
+    channels: 1,
+    inFlight,
+    durationMs,
+    warmupMs,
+    method: 'tools/call',
+    params: { name: 'echo', arguments: { text: 'hello, mcpmux' } },
+    timeoutMs: 10_000,
+    connectTimeoutMs: 15_000,
+    headers: {},
+  };
+  const r = await runLoad(spec);
+  if (r.errorCount > 0 || r.ok === 0) {
+    const errors = JSON.stringify(r.errors);
+    throw new Error(`${target.mode} w${inFlight}: ${r.ok} ok, ${r.errorCount} errors ${errors}`);
+  }
+  const cell = {
+    rps: Math.round(r.rps),
+    p50_ms: round(r.latencyMs.p50),
+    p99_ms: round(r.latencyMs.p99),
+  };
+  log(`  ${target.mode.padEnd(6)} w${String(inFlight).padEnd(3)} ${JSON.stringify(cell)}`);
+  return cell;
+}
+
+/** The fastest of `repeat` runs (its own rps, p50 and p99). */
+async function measure(target: Target, inFlight: number): Promise<BenchCell> {
+  let best: BenchCell | undefined;
+  for (let i = 0; i < repeat; i++) {
+    const cell = await measureOnce(target, inFlight);
+    if (best === undefined || cell.rps > best.rps) best = cell;
+  }
+  return best!;
+}
+
+const round = (x: number) => Math.round(x * 1000) / 1000;
+
+async function measurePath(target: Target): Promise<BenchPath> {
+  return { w1: await measure(target, 1), w32: await measure(target, 32) };
+}
+
+async function main(): Promise<void> {
+  if (flags.help === true) {
+    process.stdout.write(readFileSync(import.meta.filename, 'utf8').split('\n\n')[0]! + '\n');
+    return;
+  }
+  if (!(durationMs > 0 && warmupMs >= 0 && Number.isInteger(repeat) && repeat >= 1)) {
+    throw new Error('--duration must be > 0, --warmup >= 0, --repeat a positive integer');
+  }
+  const machine = {
+    cpu: cpus()[0]?.model.trim() ?? 'unknown',
+    cores: cpus().length,
+    node: process.version,
+  };
+  log(
+    `bench: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}; ${durationMs / 1000} s per cell after ${warmupMs / 1000} s warm-up`,
+  );
+  const results = {} as BenchResults;
+
+  results.direct = await measurePath({ mode: 'stdio', command: [process.execPath, FIXTURE] });
+  const relay = await startRelay({});
+  results.mcp = await measurePath({ mode: 'mcp', url: `${relay.wsUrl}/mcp/echo` });
+  results.ws = await measurePath({ mode: 'ws', url: `${relay.wsUrl}/ws`, service: 'echo' });
+  await relay.stop();
+  const gateway = await startSupergateway();
+  results.supergateway = await measurePath({ mode: 'raw', url: gateway.wsUrl });
+  await gateway.stop();
+
+  log('memory: opening 200 sessions on a fresh relay');
+  const memory = await measureSessionMemory(200);
+
+  let profile: string | undefined;
+  if (flags.profile === true) {
+    log('profile: /mcp at 32 in flight under --cpu-prof');
+    const profiled = await startRelay({ cpuProf: true });
+    await measure({ mode: 'mcp', url: `${profiled.wsUrl}/mcp/echo` }, 32);
+    await profiled.stop();
+    profile = formatProfile(summariseProfile(readProfile(profiled.dir), 25));
+  }
+
+  if (flags.json === true) {
+    process.stdout.write(JSON.stringify({ ...results, memory, machine }) + '\n');
+  } else {
+    process.stdout.write(
+      [
+        `machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}`,
+        `load: tools/call echo, 1 connection, ${durationMs / 1000} s per cell after ` +
+          `${warmupMs / 1000} s warm-up, best of ${repeat}`,
+        '',
+        benchTable(results),
+        '',
+        `relay memory: ${memory.sessions} sessions, ${memory.rss_per_session_kb} KB RSS per session ` +
+          `(${memory.rss_before_kb} KB → ${memory.rss_after_kb} KB; target < 50 KB)`,
+        '',
+        benchTargets(results),
+        '',
+      ].join('\n'),
+    );
+  }
+  if (profile !== undefined)
+    (flags.json === true ? process.stderr : process.stdout).write(profile + '\n');
+}
+
+const onSignal = () => {
+  void stopAll().finally(() => process.exit(130));
+};
+process.once('SIGINT', onSignal);
+process.once('SIGTERM', onSignal);
+main()
+  .catch((err: unknown) => {
+    process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
+    process.exitCode = 1;
+  })
+  .finally(() => stopAll());
