@@ -5,6 +5,7 @@
 
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
+import { WriteBatcher } from '../util/write-batcher.js';
 
 export interface Pausable {
   pause(): void;
@@ -20,6 +21,7 @@ export class Outflow {
   readonly #sources = new Set<Pausable>();
   #paused = false;
   #onDrain = () => this.#checkDrained();
+  readonly #batch = new WriteBatcher();
 
   constructor(ws: WebSocket, socket: Socket, maxBufferedBytes: number) {
     this.#ws = ws;
@@ -50,8 +52,13 @@ export class Outflow {
   send(data: string): boolean {
     const ws = this.#ws;
     if (ws.readyState !== ws.OPEN) return true;
+    this.#batch.begin(this.#socket);
     ws.send(data);
-    const buffered = ws.bufferedAmount;
+    let buffered = ws.bufferedAmount;
+    if (buffered <= this.#highWater) return true;
+    // A burst (a resume's buffered output) may pile up in the batch: let the kernel take it first.
+    this.#batch.flush();
+    buffered = ws.bufferedAmount;
     if (buffered <= this.#highWater) return true;
     if (!this.#paused) this.#pause();
     return buffered <= this.#maxBuffered;

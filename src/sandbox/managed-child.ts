@@ -9,6 +9,7 @@ import { accessSync, chownSync, constants, mkdirSync, rmSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { McpmuxError } from '../errors.js';
 import { LineDecoder } from '../jsonrpc/line-decoder.js';
+import { WriteBatcher } from '../util/write-batcher.js';
 import { sessionTmpDir, type SpawnPlan } from './spawn-plan.js';
 
 const STDERR_LINE_BYTES = 8192;
@@ -74,6 +75,7 @@ export class ManagedChild extends EventEmitter<ManagedChildEvents> {
   #stopping: Promise<ExitInfo> | undefined;
   #stderrTail: string[] = [];
   #stderrLines = 0;
+  readonly #batch = new WriteBatcher();
 
   constructor(options: ManagedChildOptions) {
     super();
@@ -152,7 +154,7 @@ export class ManagedChild extends EventEmitter<ManagedChildEvents> {
   write(data: string): boolean {
     const stdin = this.#child?.stdin;
     if (stdin === undefined || this.#exit !== undefined || stdin.writableEnded) return true;
-    return stdin.write(data);
+    return this.#batch.write(stdin, data);
   }
 
   /** Resolves when stdin can take more (or the process is gone). */
