@@ -11,8 +11,8 @@ export interface InflightRequest {
   readonly progressToken: string | number | undefined;
   readonly receivedAt: number;
   state: InflightState;
-  /** Aborting removes a queued request from the service queue. */
-  readonly abort: AbortController;
+  /** Aborting removes a waiting request from the service queue (only requests that wait have one). */
+  abort: AbortController | undefined;
   timer: NodeJS.Timeout | undefined;
   /** Frees the request's queue slot (resolves the queue job). */
   release: () => void;

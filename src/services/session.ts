@@ -237,29 +237,44 @@ export class Session {
       progressToken: typeof token === 'string' || typeof token === 'number' ? token : undefined,
       receivedAt: performance.now(), // monotonic ms: queue wait and duration metrics
       state: 'queued',
-      abort: new AbortController(),
+      abort: undefined,
       timer: undefined,
       release: () => undefined,
     };
+    this.#inflight.set(id, entry);
+    entry.timer = setTimeout(() => this.#timeout(entry), this.client.service.requestTimeoutMs);
+    const observer = this.#options.observer;
+    // Uncontended: nothing of this channel waits, a slot is free — straight to the server.
+    if (this.#outbox.length === 0) {
+      const started = this.#queue.tryRunNow((done) => {
+        entry.state = 'sent';
+        entry.release = done;
+        observer?.dequeued(0);
+        this.client.sendRaw(toLine(text, message));
+      });
+      if (started) return;
+    }
     const place = this.#outbox.hold();
+    const abort = new AbortController();
+    entry.abort = abort;
     let job: Promise<void>;
     try {
       job = this.#queue.run(() => {
-        if (entry.abort.signal.aborted) return Promise.resolve();
+        if (abort.signal.aborted) return Promise.resolve();
         entry.state = 'sent';
-        this.#options.observer?.dequeued(performance.now() - entry.receivedAt);
+        observer?.dequeued(performance.now() - entry.receivedAt);
         place.ready(toLine(text, message));
         return new Promise<void>((resolve) => (entry.release = resolve));
-      }, entry.abort.signal);
+      }, abort.signal);
     } catch (err) {
+      this.#inflight.delete(id);
+      clearTimeout(entry.timer);
       place.drop();
-      this.#options.observer?.done('queue_full');
+      observer?.done('queue_full');
       this.#toClient(errorResponse(id, err));
       return;
     }
     job.catch(() => place.drop()); // removed from the queue by abort
-    this.#inflight.set(id, entry);
-    entry.timer = setTimeout(() => this.#timeout(entry), this.client.service.requestTimeoutMs);
   }
 
   #onClientNotification(message: JsonRpcNotification, text: string): void {
@@ -308,7 +323,7 @@ export class Session {
   #finish(entry: InflightRequest): void {
     this.#inflight.delete(entry.id);
     clearTimeout(entry.timer);
-    if (entry.state === 'queued') entry.abort.abort();
+    if (entry.state === 'queued') entry.abort?.abort();
     else entry.release();
     if (entry.progressToken !== undefined) this.#dead.add(entry.progressToken);
   }
