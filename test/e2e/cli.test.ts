@@ -9,23 +9,14 @@ import { expect } from 'chai';
 import { FIXTURE_SERVER, ROOT } from '../helpers/config.js';
 import { isAlive, waitFor } from '../helpers/processes.js';
 import { INIT_PARAMS, WsCursor } from '../helpers/relay.js';
+import { resultText, toolCall } from '../helpers/jsonrpc.js';
 
 const CLI = join(ROOT, 'dist/cli.js');
 const DEFAULT_CONFIG = join(ROOT, 'config/default.json');
 const SIGNALWIRE_CONFIG = join(ROOT, 'test/fixtures/config/signalwire-sample-config.json');
 
-const call = (
-  id: number | string,
-  name: string,
-  args: Record<string, unknown> = {},
-  meta?: object,
-) => ({
-  jsonrpc: '2.0',
-  id,
-  method: 'tools/call',
-  params: { name, arguments: args, ...(meta !== undefined && { _meta: meta }) },
-});
-const textOf = (m: any): string => m.result.content[0].text;
+const call = toolCall;
+const textOf = resultText;
 
 interface Exit {
   code: number | null;

@@ -4,7 +4,7 @@
 
 import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { Writable } from 'node:stream';
 import { WebSocket, type ClientOptions } from 'ws';
@@ -27,6 +27,27 @@ export interface HttpOptions {
   /** CA certificate(s) for https. */
   ca?: string | Buffer;
   timeoutMs?: number;
+}
+
+/** Reads a whole answer; `body` is the parsed JSON, or undefined when it is not JSON. */
+function readAnswer(
+  res: IncomingMessage,
+  resolve: (answer: HttpAnswer) => void,
+  reject: (err: Error) => void,
+): void {
+  const chunks: Buffer[] = [];
+  res.on('data', (chunk: Buffer) => chunks.push(chunk));
+  res.on('end', () => {
+    const text = Buffer.concat(chunks).toString('utf8');
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+    resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body });
+  });
+  res.on('error', reject);
 }
 
 /** One HTTP(S) request, answered within a deadline. */
@@ -53,21 +74,7 @@ export function http(url: string, options: HttpOptions = {}): Promise<HttpAnswer
     req.setTimeout(timeoutMs, () =>
       req.destroy(new Error(`no answer from ${url} in ${timeoutMs} ms`)),
     );
-    req.on('response', (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let body: unknown;
-        try {
-          body = JSON.parse(text);
-        } catch {
-          body = undefined;
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body });
-      });
-      res.on('error', reject);
-    });
+    req.on('response', (res) => readAnswer(res, resolve, reject));
     req.on('error', reject);
     req.end(payload);
   });
@@ -97,20 +104,7 @@ export function refusedUpgrade(
       socket.destroy();
       reject(new Error(`upgrade of ${url} was accepted`));
     });
-    req.on('response', (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let body: unknown;
-        try {
-          body = JSON.parse(text);
-        } catch {
-          body = undefined;
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body });
-      });
-    });
+    req.on('response', (res) => readAnswer(res, resolve, reject));
     req.on('error', reject);
     req.end();
   });

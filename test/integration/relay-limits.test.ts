@@ -1,21 +1,16 @@
 // Relay limits and the edges of both WebSocket endpoints (SPEC §5, §6 backpressure, §7 health,
 // §8 close codes, §9 limits): binary and oversized frames, unknown services and paths, /ws envelope
 // errors, channel and connection limits, a slow consumer against a flooding server.
-import { request as httpRequest } from 'node:http';
-import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { expect } from 'chai';
 import { fixtureService } from '../helpers/config.js';
 import { isAlive, waitFor } from '../helpers/processes.js';
 import { INIT_PARAMS, startRelay, WsCursor, type TestRelay } from '../helpers/relay.js';
+import { resultText, toolCall } from '../helpers/jsonrpc.js';
+import { refusedUpgrade } from '../helpers/http.js';
 
-const call = (id: number | string, name: string, args: Record<string, unknown> = {}) => ({
-  jsonrpc: '2.0',
-  id,
-  method: 'tools/call',
-  params: { name, arguments: args },
-});
-const textOf = (m: any): string => m.result.content[0].text;
+const call = toolCall;
+const textOf = resultText;
 
 /** initialize + notifications/initialized on a direct connection. */
 async function handshakeDirect(c: WsCursor): Promise<any> {
@@ -42,45 +37,9 @@ async function openMuxChannel(c: WsCursor, channel: string, service = 'fixture')
   return opened.session;
 }
 
-/** A WebSocket upgrade request answered with something other than 101: status and JSON body. */
-function refusedUpgrade(
-  url: string,
-  protocol?: string,
-): Promise<{ status: number; body: any; headers: Record<string, unknown> }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url.replace(/^ws/, 'http'), {
-      headers: {
-        Connection: 'Upgrade',
-        Upgrade: 'websocket',
-        'Sec-WebSocket-Version': '13',
-        'Sec-WebSocket-Key': randomBytes(16).toString('base64'),
-        ...(protocol !== undefined && { 'Sec-WebSocket-Protocol': protocol }),
-      },
-    });
-    req.setTimeout(5000, () => req.destroy(new Error(`no answer to the upgrade of ${url}`)));
-    req.on('upgrade', (_res, socket) => {
-      socket.destroy();
-      reject(new Error(`upgrade of ${url} was accepted`));
-    });
-    req.on('response', (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let body: unknown = text;
-        try {
-          body = JSON.parse(text);
-        } catch {
-          // not JSON: keep the text
-        }
-        resolve({ status: res.statusCode ?? 0, body, headers: res.headers });
-      });
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+/** An upgrade that must be refused, offering `protocol`. */
+const refused = (url: string, protocol?: string) =>
+  refusedUpgrade(url, protocol === undefined ? {} : { 'Sec-WebSocket-Protocol': protocol });
 
 /**
  * Resolves once `count()` has grown and then stayed the same for `quietMs` (the server's output
@@ -199,10 +158,10 @@ describe('relay limits and endpoint edges', function () {
   describe('unknown services and paths', function () {
     it('refuses /mcp/nope and a disabled service with HTTP 404 at the upgrade', async function () {
       await start({ fixture: fixtureService(), off: fixtureService([], { enabled: false }) });
-      const nope = await refusedUpgrade(relay!.ws('/mcp/nope'), 'mcp');
+      const nope = await refused(relay!.ws('/mcp/nope'), 'mcp');
       expect(nope.status).to.equal(404);
       expect(nope.body.reason).to.equal('unknown_service');
-      const off = await refusedUpgrade(relay!.ws('/mcp/off'), 'mcp');
+      const off = await refused(relay!.ws('/mcp/off'), 'mcp');
       expect(off.status).to.equal(404);
       expect(off.body.reason).to.equal('service_disabled');
       // nothing was spawned for either
@@ -211,7 +170,7 @@ describe('relay limits and endpoint edges', function () {
 
     it('answers 404 for an unknown path, as an upgrade and as a plain request', async function () {
       await start({ fixture: fixtureService() });
-      const up = await refusedUpgrade(relay!.ws('/foo'));
+      const up = await refused(relay!.ws('/foo'));
       expect(up.status).to.equal(404);
       expect(up.body.reason).to.equal('not_found');
       const res = await fetch(`${relay!.url}/foo`);
@@ -371,10 +330,10 @@ describe('relay limits and endpoint edges', function () {
     it('refuses a second WebSocket past max_connections with HTTP 503 connection_limit', async function () {
       await start({ fixture: fixtureService() }, { server: { max_connections: 1 } });
       const first = await mux();
-      const second = await refusedUpgrade(relay!.ws('/ws'), 'mcpmux.v1');
+      const second = await refused(relay!.ws('/ws'), 'mcpmux.v1');
       expect(second.status).to.equal(503);
       expect(second.body.reason).to.equal('connection_limit');
-      const direct = await refusedUpgrade(relay!.ws('/mcp/fixture'), 'mcp');
+      const direct = await refused(relay!.ws('/mcp/fixture'), 'mcp');
       expect(direct.status).to.equal(503);
       expect(direct.body.reason).to.equal('connection_limit');
       expect(relay!.relay.registry.size).to.equal(0); // nothing spawned for a refused upgrade

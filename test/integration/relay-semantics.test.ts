@@ -4,19 +4,10 @@ import { fixtureService } from '../helpers/config.js';
 import { openChannel, type ChannelDriver, type Mode } from '../helpers/drivers.js';
 import { INIT_PARAMS, startRelay, type TestRelay } from '../helpers/relay.js';
 import { isAlive, waitFor } from '../helpers/processes.js';
+import { resultText, toolCall } from '../helpers/jsonrpc.js';
 
-const call = (
-  id: number | string,
-  name: string,
-  args: Record<string, unknown> = {},
-  meta?: object,
-) => ({
-  jsonrpc: '2.0',
-  id,
-  method: 'tools/call',
-  params: { name, arguments: args, ...(meta !== undefined && { _meta: meta }) },
-});
-const textOf = (m: any): string => m.result.content[0].text;
+const call = toolCall;
+const textOf = resultText;
 
 async function handshake(ch: ChannelDriver): Promise<any> {
   ch.send({ jsonrpc: '2.0', id: 'init', method: 'initialize', params: INIT_PARAMS });
