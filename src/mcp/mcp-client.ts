@@ -23,6 +23,7 @@ import { ManagedChild, type ExitInfo } from '../sandbox/managed-child.js';
 import { planSpawn } from '../sandbox/spawn-plan.js';
 import type { MCPService } from './mcp-service.js';
 import { PendingRequests, type ProgressParams } from './pending.js';
+import { StderrLog } from './stderr-log.js';
 import { PROTOCOL_VERSION, exitError, listAllTools, type Tool } from './mcp-helpers.js';
 
 export type ClientState = 'idle' | 'starting' | 'running' | 'stopping' | 'exited';
@@ -276,9 +277,14 @@ export class MCPClient extends EventEmitter<MCPClientEvents> {
         this.#protocolError(`stdout line longer than max_message_bytes (${bytes}+ bytes)`),
     });
     child.on('stdout', (chunk) => decoder.push(chunk));
-    child.on('stderr', (line) => this.emit('stderr', line));
+    const stderrLog = new StderrLog(this.#log.child({ component: 'stderr' }));
+    child.on('stderr', (line) => {
+      stderrLog.line(line);
+      this.emit('stderr', line);
+    });
     child.once('exit', (info) => {
       decoder.end();
+      stderrLog.flush();
       this.#state = 'exited';
       this.#pending.rejectAll(
         info.requested

@@ -244,18 +244,17 @@ export class ManagedChild extends EventEmitter<ManagedChildEvents> {
   #drainStderr(child: ChildProcessWithoutNullStreams): void {
     const decoder = new LineDecoder({
       maxLineBytes: STDERR_LINE_BYTES,
-      onLine: (line) => {
-        this.#stderrLines++;
-        this.#pushTail(line);
-        if (this.listenerCount('stderr') > 0) this.emit('stderr', line);
-      },
-      onOverflow: () => {
-        this.#stderrLines++;
-        this.#pushTail('[stderr line longer than 8192 bytes]');
-      },
+      onLine: (line) => this.#stderrLine(line),
+      onOverflow: () => this.#stderrLine(`[stderr line longer than ${STDERR_LINE_BYTES} bytes]`),
     });
     child.stderr.on('data', (chunk: Buffer) => decoder.push(chunk));
     child.stderr.on('end', () => decoder.end());
+  }
+
+  #stderrLine(line: string): void {
+    this.#stderrLines++;
+    this.#pushTail(line);
+    if (this.listenerCount('stderr') > 0) this.emit('stderr', line);
   }
 
   #pushTail(line: string): void {

@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import { expect } from 'chai';
 import { McpmuxError, UpstreamError } from '../../src/errors.js';
 import { ClientPool, textOf, within } from '../helpers/clients.js';
+import { captureLogs } from '../helpers/http.js';
 import { ROOT, fixtureService } from '../helpers/config.js';
 import { isAlive, waitFor } from '../helpers/processes.js';
 import type { JsonRpcRequest } from '../../src/jsonrpc/types.js';
@@ -148,6 +149,25 @@ describe('MCPClient (real fixture processes)', function () {
       `flooded ${10 * 1024 * 1024}`,
     );
     expect(textOf(await within(echo, 15000, 'echo reply'))).to.equal('still here');
+  });
+
+  it('drains stderr into the log, rate-limited, with a count of what it dropped', async function () {
+    const logs = captureLogs();
+    const client = pool.client(fixtureService(), { logger: logs.logger });
+    await client.start({ initialize: true });
+    expect(textOf(await client.callTool('stderr', { text: 'hello from the server' }))).to.equal(
+      'ok',
+    );
+    // 10 MB of stderr: 160 lines of 64 KiB, far more than the log takes in a second
+    await client.callTool('flood-stderr', { bytes: 10 * 1024 * 1024 });
+    await client.stop();
+    const stderrLines = logs.lines().filter((l) => l.component === 'stderr');
+    expect(stderrLines.some((l) => l.stderr === 'hello from the server')).to.equal(true);
+    const logged = stderrLines.filter((l) => typeof l.stderr === 'string');
+    expect(logged.length).to.be.lessThan(100);
+    const dropped = stderrLines.reduce((n: number, l) => n + Number(l.suppressed ?? 0), 0);
+    expect(dropped).to.be.greaterThan(0);
+    expect(logged.length + dropped).to.be.greaterThan(150); // every line was read
   });
 
   it('kills a server that traps SIGTERM and ignores stdin EOF', async function () {
