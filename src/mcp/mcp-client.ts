@@ -105,6 +105,10 @@ export class MCPClient extends EventEmitter<MCPClientEvents> {
   get initializeResult(): unknown {
     return this.#initializeResult;
   }
+  /** Bytes written to the server's stdin that it has not read yet. */
+  get stdinBufferedBytes(): number {
+    return this.#child?.stdinBufferedBytes ?? 0;
+  }
   /** Requests made with request() still waiting for their answer. */
   get pendingCount(): number {
     return this.#pending.size;

@@ -18,6 +18,8 @@ export interface ChannelTransport {
   opened(session: Session, resumed: boolean): void;
   /** The channel's session ended. */
   closed(reason: Reason, message: string): void;
+  /** Stop reading the client's socket until `drained` resolves (the server's stdin is full). */
+  pauseInput?(drained: Promise<void>): void;
   /** The relay's rate limit, asked before each client request (see AdmitRequest). */
   admit?: AdmitRequest | undefined;
 }
@@ -115,6 +117,10 @@ export class Channel implements SessionSink {
   // SessionSink
   send(line: string): void {
     this.#transport.send(line);
+  }
+
+  inputCongested(drained: Promise<void>): void {
+    this.#transport.pauseInput?.(drained);
   }
 
   closed(reason: Reason, message: string): void {

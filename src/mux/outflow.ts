@@ -85,3 +85,17 @@ export class Outflow {
     for (const source of this.#sources) source.resume();
   }
 }
+
+/**
+ * Inbound backpressure for one WebSocket: while any of its sessions' servers has a full stdin,
+ * the socket is not read (TCP then holds the client back).
+ */
+export function inputPauser(ws: WebSocket): (drained: Promise<void>) => void {
+  let waiting = 0;
+  return (drained) => {
+    if (waiting++ === 0) ws.pause();
+    void drained.then(() => {
+      if (--waiting === 0) ws.resume();
+    });
+  };
+}

@@ -93,6 +93,11 @@ export class ManagedChild extends EventEmitter<ManagedChildEvents> {
     return this.#exit;
   }
 
+  /** Bytes written to the server's stdin that it has not read yet. */
+  get stdinBufferedBytes(): number {
+    return this.#child?.stdin.writableLength ?? 0;
+  }
+
   get stderrLineCount(): number {
     return this.#stderrLines;
   }
@@ -166,7 +171,6 @@ export class ManagedChild extends EventEmitter<ManagedChildEvents> {
     return new Promise((resolve) => {
       const done = () => {
         stdin.off('drain', done);
-        void this.#exited.then(done);
         resolve();
       };
       stdin.once('drain', done);

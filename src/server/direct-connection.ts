@@ -8,7 +8,7 @@ import type { WebSocket } from 'ws';
 import { McpmuxError, closeCodeFor, isReason, type Reason } from '../errors.js';
 import type { Logger } from '../log.js';
 import { Channel, type AdmitRequest } from '../mux/channel.js';
-import { Outflow } from '../mux/outflow.js';
+import { Outflow, inputPauser } from '../mux/outflow.js';
 import type { Session } from '../services/session.js';
 import type { SessionRegistry } from '../services/session-registry.js';
 
@@ -88,6 +88,7 @@ export function serveDirect(
     },
     opened: (session) => outflow.add(session),
     closed: (reason, message) => close(reason, message),
+    pauseInput: inputPauser(ws),
     admit: ctx.admit,
   });
   ws.on('message', (data: Buffer, isBinary: boolean) => {

@@ -16,7 +16,7 @@ import {
   parseEnvelope,
   type ClientEnvelope,
 } from '../mux/envelope.js';
-import { Outflow } from '../mux/outflow.js';
+import { Outflow, inputPauser } from '../mux/outflow.js';
 import { isDeliberateClose, reasonOf, type ConnectionContext } from './direct-connection.js';
 
 const MAX_BAD_ENVELOPES = 100;
@@ -30,6 +30,7 @@ export interface MuxContext extends ConnectionContext {
 export function serveMux(ws: WebSocket, socket: Socket, ctx: MuxContext): void {
   const outflow = new Outflow(ws, socket, ctx.maxBufferedBytes);
   const channels = new Map<string, Channel>();
+  const pauseInput = inputPauser(ws);
   let badInARow = 0;
 
   const send = (data: string) => outflow.send(data);
@@ -58,6 +59,7 @@ export function serveMux(ws: WebSocket, socket: Socket, ctx: MuxContext): void {
         outflow.add(session);
         send(openedEnvelope(name, session.id, resumed));
       },
+      pauseInput,
       closed: (reason: Reason, message: string) => {
         if (channels.get(name) === channel) channels.delete(name);
         if (channel.session !== undefined) outflow.delete(channel.session);

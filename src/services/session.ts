@@ -24,6 +24,11 @@ export interface SessionSink {
   send(line: string): void;
   /** The session ended; the sink closes its channel with this reason. */
   closed(reason: Reason, message: string): void;
+  /**
+   * The server's stdin is full: stop reading the client until `drained` resolves, so the relay
+   * never buffers what a server does not read.
+   */
+  inputCongested?(drained: Promise<void>): void;
 }
 
 export type SessionState = 'attached' | 'detached' | 'closing' | 'closed';
@@ -78,6 +83,7 @@ export class Session {
   #resumeTimer: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
   #relayRequests = 0;
+  #stdinDrained: Promise<void> | undefined;
 
   constructor(client: MCPClient, queue: RequestQueue, options: SessionOptions) {
     this.id = client.sessionId;
@@ -85,7 +91,7 @@ export class Session {
     this.#queue = queue;
     this.#options = options;
     this.#log = options.logger;
-    this.#outbox = new Outbox((line) => this.client.sendRaw(line));
+    this.#outbox = new Outbox(this.#write);
     client.on('response', (message, line) => {
       if (message.id !== undefined) this.#onResponse(message.id, line, 'error' in message);
     });
@@ -168,7 +174,7 @@ export class Session {
         return this.#onClientNotification(decoded.message, text);
       case 'response':
         // The answer to a server→client request: straight to the server, never queued.
-        this.client.sendRaw(toLine(text, decoded.message));
+        this.#write(toLine(text, decoded.message));
         return;
     }
   }
@@ -216,6 +222,14 @@ export class Session {
     this.#options.onClosed?.(this, reason);
   }
 
+  /** Every line for the server goes here: a full stdin pauses the client's input until it drains. */
+  readonly #write = (line: string): void => {
+    if (this.client.sendRaw(line) || this.#stdinDrained !== undefined) return;
+    const drained = this.client.drain().finally(() => (this.#stdinDrained = undefined));
+    this.#stdinDrained = drained;
+    this.#sink?.inputCongested?.(drained);
+  };
+
   #onClientRequest(message: JsonRpcRequest, text: string): void {
     const { id, method } = message;
     if (method === 'initialize' && this.#initializeResult !== undefined) {
@@ -250,7 +264,7 @@ export class Session {
         entry.state = 'sent';
         entry.release = done;
         observer?.dequeued(0);
-        this.client.sendRaw(toLine(text, message));
+        this.#write(toLine(text, message));
       });
       if (started) return;
     }
@@ -287,7 +301,7 @@ export class Session {
         this.#options.observer?.done('cancelled');
         if (!wasSent) return; // removed from the queue: nothing reaches the server
       }
-      this.client.sendRaw(toLine(text, message)); // bypasses the queue
+      this.#write(toLine(text, message)); // bypasses the queue
       return;
     }
     if (message.method === 'notifications/initialized') {
@@ -355,7 +369,7 @@ export class Session {
   #onServerRequest(message: JsonRpcRequest, line: string): void {
     if (this.#sink === undefined) {
       const err = new McpmuxError('session_closed', 'no client is attached to this session');
-      this.client.sendRaw(errorResponse(message.id, err));
+      this.#write(errorResponse(message.id, err));
       return;
     }
     this.#toClient(line);

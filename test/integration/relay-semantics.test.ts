@@ -245,6 +245,38 @@ for (const mode of ['direct', 'mux'] as Mode[]) {
       expect(reply.result.content[0].text).to.match(/^sampling error: no client is attached/);
     });
 
+    it('stops reading the client while the server does not read its stdin (bounded buffer)', async function () {
+      await start({ fixture: fixtureService() });
+      const ch = await open();
+      await handshake(ch);
+      ch.send(call(1, 'pause-stdin', { ms: 1000 }));
+      expect(textOf(await ch.next())).to.equal('paused');
+      const session = relay.relay.registry.get(ch.sessionId)!;
+      const blob = 'x'.repeat(256 * 1024);
+      for (let i = 0; i < 200; i++) {
+        ch.send({ jsonrpc: '2.0', method: 'notifications/test/blob', params: { i, blob } });
+      }
+      ch.send(call(2, 'echo', { text: 'after 50 MB' }));
+      let peak = 0;
+      const reply = ch.next(20000);
+      let answered = false;
+      void reply.then(
+        () => (answered = true),
+        () => (answered = true),
+      );
+      await waitFor(
+        () => {
+          peak = Math.max(peak, session.client.stdinBufferedBytes);
+          return answered;
+        },
+        20000,
+        'echo after the server resumed reading',
+      );
+      expect(textOf(await reply)).to.equal('after 50 MB');
+      expect(peak).to.be.greaterThan(0);
+      expect(peak).to.be.lessThan(8 * 1024 * 1024);
+    });
+
     it('closes the channel with session_limit when the service is full', async function () {
       await start({ fixture: fixtureService() }, { session: { max_sessions_per_service: 1 } });
       await open();
