@@ -1,4 +1,5 @@
 // npm run bench [-- --json] [-- --profile] [-- --duration S] [-- --warmup S] [-- --repeat N]
+//                [-- --write-per-message]
 //
 // In one run, the same pipelined `tools/call echo` load against the same fixture echo server
 // (test/fixtures/server.mjs), four ways: directly over stdio (the limit), through the relay's
@@ -8,7 +9,9 @@
 // --json prints one JSON object instead of the table. --profile also runs a relay under
 // --cpu-prof while /mcp is driven at 32 in flight, and prints its top self-time functions.
 // --repeat N measures every cell N times and keeps the fastest (noise on a shared machine only
-// ever slows a run down).
+// ever slows a run down). The generator coalesces the messages one event-loop turn sends into one
+// write on every path (still one frame or line each); --write-per-message makes it write each
+// message on its own, as a naive client does, which costs the shared CPU far more.
 // Everything it starts is stopped on exit, on error and on Ctrl-C. Never part of `npm test`.
 
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -24,11 +27,14 @@ import { formatProfile, summariseProfile, type CpuProfile } from '../src/loadtes
 import {
   benchTable,
   benchTargets,
+  restTable,
+  restTargets,
   type BenchCell,
   type BenchPath,
   type BenchResults,
 } from '../src/loadtest/bench-report.js';
 import { runLoad, type LoadSpec, type Target } from '../src/loadtest/engine.js';
+import { measureRest } from '../src/loadtest/rest-bench.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const FIXTURE = join(ROOT, 'test/fixtures/server.mjs');
@@ -277,12 +283,14 @@ const { values: flags } = parseArgs({
     duration: { type: 'string', default: '3' },
     warmup: { type: 'string', default: '0.5' },
     repeat: { type: 'string', default: '1' },
+    'write-per-message': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 const durationMs = Number(flags.duration) * 1000;
 const warmupMs = Number(flags.warmup) * 1000;
 const repeat = Number(flags.repeat);
+const writePerMessage = flags['write-per-message'] === true;
 const log = (line: string) => process.stderr.write(line + '\n');
 
 async function measureOnce(target: Target, inFlight: number): Promise<BenchCell> {
@@ -298,6 +306,7 @@ async function measureOnce(target: Target, inFlight: number): Promise<BenchCell>
     timeoutMs: 10_000,
     connectTimeoutMs: 15_000,
     headers: {},
+    writePerMessage,
   };
   const r = await runLoad(spec);
   if (r.errorCount > 0 || r.ok === 0) {
@@ -351,6 +360,13 @@ async function main(): Promise<void> {
   const relay = await startRelay({});
   results.mcp = await measurePath({ mode: 'mcp', url: `${relay.wsUrl}/mcp/echo` });
   results.ws = await measurePath({ mode: 'ws', url: `${relay.wsUrl}/ws`, service: 'echo' });
+  const rest = await measureRest(relay.httpUrl, {
+    durationMs,
+    warmupMs,
+    repeat,
+    serverCommand: [process.execPath, FIXTURE],
+    log,
+  });
   await relay.stop();
   const gateway = await startSupergateway();
   results.supergateway = await measurePath({ mode: 'raw', url: gateway.wsUrl });
@@ -369,20 +385,30 @@ async function main(): Promise<void> {
   }
 
   if (flags.json === true) {
-    process.stdout.write(JSON.stringify({ ...results, memory, machine }) + '\n');
+    const load = {
+      duration_s: durationMs / 1000,
+      warmup_s: warmupMs / 1000,
+      repeat,
+      writes: writePerMessage ? 'per_message' : 'coalesced',
+    };
+    process.stdout.write(JSON.stringify({ ...results, rest, memory, machine, load }) + '\n');
   } else {
     process.stdout.write(
       [
         `machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}`,
         `load: tools/call echo, 1 connection, ${durationMs / 1000} s per cell after ` +
-          `${warmupMs / 1000} s warm-up, best of ${repeat}`,
+          `${warmupMs / 1000} s warm-up, best of ${repeat}, ` +
+          (writePerMessage ? 'one write per message' : 'writes coalesced per turn'),
         '',
         benchTable(results),
         '',
         `relay memory: ${memory.sessions} sessions, ${memory.rss_per_session_kb} KB RSS per session ` +
           `(${memory.rss_before_kb} KB → ${memory.rss_after_kb} KB; target < 50 KB)`,
         '',
+        restTable(rest),
+        '',
         benchTargets(results),
+        restTargets(rest),
         '',
       ].join('\n'),
     );

@@ -56,3 +56,62 @@ export function benchTargets(results: BenchResults): string {
     check('/ws  vs supergateway, 32 in flight', ratio('ws', 'w32', 'supergateway'), 3),
   ].join('\n');
 }
+
+/** The REST path (SPEC §10): warm-session calls by client count, the cached tools list, a cold call. */
+export interface RestBench {
+  call: Record<'c1' | 'c8' | 'c32', BenchCell>;
+  tools: { p50_ms: number; p99_ms: number };
+  cold: { first_call_ms: number; server_start_ms: number; added_ms: number };
+}
+
+/** What SPEC §10 says the SignalWire gateway reaches on this machine at best (not measured here). */
+export const SIGNALWIRE_CALLS_PER_S = 810;
+
+export function restTable(rest: RestBench): string {
+  const lines = ['REST path          clients  calls/s   p50 ms   p99 ms'];
+  for (const key of ['c1', 'c8', 'c32'] as const) {
+    const c = rest.call[key];
+    lines.push(
+      [
+        'POST …/call'.padEnd(17),
+        key.slice(1).padStart(8),
+        String(c.rps).padStart(8),
+        c.p50_ms.toFixed(3).padStart(8),
+        c.p99_ms.toFixed(3).padStart(8),
+      ].join(' '),
+    );
+  }
+  lines.push(
+    `GET …/tools (cached): p50 ${rest.tools.p50_ms.toFixed(3)} ms, p99 ${rest.tools.p99_ms.toFixed(3)} ms`,
+    `first call of a new session: ${rest.cold.first_call_ms.toFixed(1)} ms; the server's own ` +
+      `start-up ${rest.cold.server_start_ms.toFixed(1)} ms; added ${rest.cold.added_ms.toFixed(1)} ms`,
+  );
+  return lines.join('\n');
+}
+
+/** One line per SPEC §10 REST target. */
+export function restTargets(rest: RestBench): string {
+  const line = (met: boolean, text: string) => `  ${met ? 'met ' : 'MISS'}  ${text}`;
+  const { c1, c8, c32 } = rest.call;
+  const sw = SIGNALWIRE_CALLS_PER_S;
+  return [
+    line(c1.rps >= 5000, `REST, 1 client: ${c1.rps} calls/s (target ≥ 5000)`),
+    line(c1.p50_ms <= 0.3, `REST, 1 client: p50 ${c1.p50_ms.toFixed(3)} ms (target ≤ 0.3 ms)`),
+    line(
+      c8.rps >= 10 * sw,
+      `REST, 8 clients: ${(c8.rps / sw).toFixed(1)}× SignalWire's best ${sw}/s (target ≥ 10×)`,
+    ),
+    line(
+      c32.rps >= 10 * sw,
+      `REST, 32 clients: ${(c32.rps / sw).toFixed(1)}× SignalWire's best ${sw}/s (target ≥ 10×)`,
+    ),
+    line(
+      rest.tools.p99_ms <= 2,
+      `GET tools: p99 ${rest.tools.p99_ms.toFixed(3)} ms (target ≤ 2 ms)`,
+    ),
+    line(
+      rest.cold.added_ms <= 5,
+      `cold call: +${rest.cold.added_ms.toFixed(1)} ms over the server's start-up (target ≤ 5 ms)`,
+    ),
+  ].join('\n');
+}

@@ -4,7 +4,9 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { IncomingMessage } from 'node:http';
+import type { Writable } from 'node:stream';
 import { WebSocket } from 'ws';
+import { WriteBatcher } from '../util/write-batcher.js';
 import type { Target } from './engine.js';
 
 /** Receives one channel's traffic. */
@@ -36,20 +38,42 @@ export class ConnectError extends Error {
 const CLOSE_WAIT_MS = 2000;
 const MAX_ERROR_BODY = 4096;
 
+export interface EndpointOptions {
+  /**
+   * Let the messages one event-loop turn sends leave in one write (each still its own frame or
+   * line), so the generator's system calls do not eat the CPU it shares with what it measures.
+   */
+  coalesce: boolean;
+}
+
 export async function openEndpoint(
   target: Target,
   sinks: ChannelSink[],
   headers: Record<string, string>,
   signal: AbortSignal,
+  options: EndpointOptions = { coalesce: true },
 ): Promise<Endpoint> {
-  if (target.mode === 'stdio') return openStdio(target.command, sinks[0]!, signal);
+  if (target.mode === 'stdio') return openStdio(target.command, sinks[0]!, signal, options);
   const protocol = { mcp: 'mcp', ws: 'mcpmux.v1', raw: undefined }[target.mode];
-  const ws = await connect(target.url, protocol, headers, signal);
-  if (target.mode === 'ws') return openMux(ws, target.service, sinks, signal);
+  const { ws, socket } = await connect(target.url, protocol, headers, signal);
+  const batch = batching(socket, options);
+  if (target.mode === 'ws') return openMux(ws, target.service, sinks, signal, batch);
   const sink = sinks[0]!;
   ws.on('message', (data: Buffer) => deliver(sink, data.toString('utf8')));
   ws.once('close', (code: number, reason: Buffer) => sink.closed(closeReason(code, reason)));
-  return { senders: [(text) => ws.send(text)], close: () => closeWs(ws) };
+  return { senders: [batch((text) => ws.send(text))], close: () => closeWs(ws) };
+}
+
+type Send = (text: string) => void;
+
+/** Wraps a channel's send so the writes of one turn to `stream` are coalesced (when asked). */
+export function batching(stream: Writable, options: EndpointOptions): (send: Send) => Send {
+  if (!options.coalesce) return (send) => send;
+  const batcher = new WriteBatcher();
+  return (send) => (text) => {
+    batcher.begin(stream);
+    send(text);
+  };
 }
 
 function deliver(sink: ChannelSink, text: string): void {
@@ -74,7 +98,7 @@ function connect(
   protocol: string | undefined,
   headers: Record<string, string>,
   signal: AbortSignal,
-): Promise<WebSocket> {
+): Promise<{ ws: WebSocket; socket: Writable }> {
   signal.throwIfAborted();
   // The load generator shares the machine with what it measures, so it spends as little as it
   // can per frame: a zero mask (ws then skips masking) and no UTF-8 check of what the server sends.
@@ -86,7 +110,9 @@ function connect(
     skipUTF8Validation: true,
   });
   ws.on('error', () => undefined); // reported through the promise or 'close'
-  return new Promise<WebSocket>((resolve, reject) => {
+  let socket: Writable | undefined;
+  ws.once('upgrade', (res: IncomingMessage) => (socket = res.socket));
+  return new Promise((resolve, reject) => {
     const fail = (err: ConnectError) => {
       done();
       ws.terminate();
@@ -101,7 +127,7 @@ function connect(
     };
     const onOpen = () => {
       done();
-      resolve(ws);
+      resolve({ ws, socket: socket! });
     };
     const done = () => {
       signal.removeEventListener('abort', onAbort);
@@ -150,6 +176,7 @@ function openMux(
   service: string,
   sinks: ChannelSink[],
   signal: AbortSignal,
+  batch: (send: Send) => Send,
 ): Promise<Endpoint> {
   const byName = new Map<string, ChannelSink>();
   const waiting = new Set<string>();
@@ -195,7 +222,7 @@ function openMux(
   const onAbort = () => settle?.(new ConnectError('aborted', 'opening channels was aborted'));
   signal.addEventListener('abort', onAbort, { once: true });
   const endpoint: Endpoint = {
-    senders: prefixes.map((prefix) => (text: string) => ws.send(prefix + text + '}')),
+    senders: prefixes.map((prefix) => batch((text) => ws.send(prefix + text + '}'))),
     close: () => closeWs(ws),
   };
   return opened.then(
@@ -226,6 +253,7 @@ async function openStdio(
   command: string[],
   sink: ChannelSink,
   signal: AbortSignal,
+  options: EndpointOptions,
 ): Promise<Endpoint> {
   signal.throwIfAborted();
   const child = spawn(command[0]!, command.slice(1), { stdio: ['pipe', 'pipe', 'ignore'] });
@@ -257,9 +285,10 @@ async function openStdio(
     partial += chunk.slice(start);
   });
   child.once('exit', (code, sig) => sink.closed(`exited:${code ?? sig ?? '?'}`));
-  // One write per message, as a WebSocket client sends one frame per message: the same load.
+  // One line per message, coalesced per turn exactly as the WebSocket paths are: the same load.
+  const batch = batching(child.stdin, options);
   return {
-    senders: [(text) => child.stdin.write(text + '\n')],
+    senders: [batch((text) => child.stdin.write(text + '\n'))],
     close: () => stopChild(child, exited),
   };
 }

@@ -29,6 +29,11 @@ export interface LoadSpec {
   timeoutMs: number;
   connectTimeoutMs: number;
   headers: Record<string, string>;
+  /**
+   * One write per message (true), as a naive client does, or (false, the default) the messages
+   * one event-loop turn sends leave in one write, still one frame or line each.
+   */
+  writePerMessage?: boolean;
 }
 
 export interface LoadProgress {
@@ -147,7 +152,9 @@ async function setUp(
       () => new ChannelDriver(tally, spec.inFlight, spec.method, spec.params),
     );
     drivers.push(...own);
-    const endpoint = await openEndpoint(spec.target, own, spec.headers, abort.signal);
+    const endpoint = await openEndpoint(spec.target, own, spec.headers, abort.signal, {
+      coalesce: spec.writePerMessage !== true,
+    });
     endpoints.push(endpoint);
     own.forEach((d, i) => d.attach(endpoint.senders[i]!));
     await Promise.all(own.map((d) => d.initialize(abort.signal)));

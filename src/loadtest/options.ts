@@ -30,6 +30,9 @@ Load:
       --args JSON          ... with these arguments (default {})
       --method M           or send JSON-RPC method M (default: ping when --tool is absent)
       --params JSON        ... with these params
+      --write-per-message  one write() per message, like a naive client (default: the
+                           messages of one event-loop turn leave in one write, still one
+                           frame or line each)
 Limits and output:
       --timeout MS         a request with no answer after MS counts as "timeout" (default 30000)
       --connect-timeout MS connect, open and initialize every channel within MS (default 10000)
@@ -150,6 +153,7 @@ export function parseLoadtestArgs(argv: string[]): LoadtestOptions | 'help' {
         timeout: { type: 'string' },
         'connect-timeout': { type: 'string' },
         'max-error-rate': { type: 'string' },
+        'write-per-message': { type: 'boolean' },
         json: { type: 'boolean' },
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -196,6 +200,7 @@ export function parseLoadtestArgs(argv: string[]): LoadtestOptions | 'help' {
     timeoutMs: int('timeout', v.timeout, 30_000, 3_600_000),
     connectTimeoutMs: int('connect-timeout', v['connect-timeout'], 10_000, 3_600_000),
     headers: v.token === undefined ? {} : { authorization: `Bearer ${v.token}` },
+    writePerMessage: v['write-per-message'] === true,
     ...(duration !== undefined && { durationMs: duration * 1000 }),
     ...(requests !== undefined && { requests }),
   };

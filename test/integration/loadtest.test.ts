@@ -51,6 +51,11 @@ describe('loadtest engine against a relay', () => {
       () => ({ mode: 'ws', url: relay.ws('/ws'), service: 'fixture' }),
       { connections: 2, channels: 3 },
     ],
+    [
+      '/mcp/{service} with one write per message',
+      () => ({ mode: 'mcp', url: relay.ws('/mcp/fixture') }),
+      { writePerMessage: true, inFlight: 16 },
+    ],
   ];
   for (const [name, target, shape] of modes) {
     it(`drives ${name}: exactly 200 measured requests, all answered, none failed`, async () => {

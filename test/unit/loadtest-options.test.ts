@@ -28,6 +28,7 @@ describe('loadtest arguments', () => {
       connectTimeoutMs: 10_000,
     });
     expect(spec.requests).to.equal(undefined);
+    expect(spec.writePerMessage).to.equal(false);
     expect(json).to.equal(false);
     expect(maxErrorRate).to.equal(0);
   });
@@ -37,6 +38,7 @@ describe('loadtest arguments', () => {
       ...['--url', 'https://relay.example/prefix/', '--service', 'a b', '--mode', 'ws'],
       ...['--channels', '4', '--in-flight', '8', '--connections', '3', '--requests', '1000'],
       ...['--tool', 'echo', '--args', '{"text":"hi"}', '--token', 's3cret', '--warmup', '0.5'],
+      '--write-per-message',
     ]);
     expect(spec.target).to.deep.equal({
       mode: 'ws',
@@ -49,6 +51,7 @@ describe('loadtest arguments', () => {
     expect(spec.durationMs).to.equal(undefined);
     expect(spec.warmupMs).to.equal(500);
     expect(spec.headers).to.deep.equal({ authorization: 'Bearer s3cret' });
+    expect(spec.writePerMessage).to.equal(true);
   });
 
   it('takes a raw URL as is, and a stdio command as words or a JSON array', () => {
