@@ -4,7 +4,7 @@
 // start-up, to tell what a cold call adds to it.
 
 import { spawn } from 'node:child_process';
-import { Agent, request } from 'node:http';
+import { request } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { Histogram } from './histogram.js';
 import { HttpCaller } from './http-caller.js';
@@ -17,10 +17,10 @@ export interface TimedResponse {
 
 const REQUEST_TIMEOUT_MS = 30_000;
 
-/** One HTTP request under a deadline; resolves with status, body and wall time. */
+/** One HTTP request on a new connection, under a deadline; resolves with status, body and time. */
 export function timedRequest(
   url: string,
-  options: { method: string; body?: string; agent?: Agent; headers?: Record<string, string> },
+  options: { method: string; body?: string; headers?: Record<string, string> },
 ): Promise<TimedResponse> {
   return new Promise((resolve, reject) => {
     const start = performance.now();
@@ -28,7 +28,7 @@ export function timedRequest(
       url,
       {
         method: options.method,
-        agent: options.agent ?? false,
+        agent: false, // a connection of its own: cold calls and DELETEs, never the hot loop
         headers: {
           ...options.headers,
           ...(options.body !== undefined && {
