@@ -17,11 +17,11 @@ export interface TestRelay {
 
 export async function startRelay(
   services: Record<string, ServiceConfig>,
-  options: TestConfigOptions & { logger?: Logger } = {},
+  options: TestConfigOptions & { logger?: Logger; stopGraceMs?: number } = {},
 ): Promise<TestRelay> {
   const config = testConfig(services, options);
   const relay = new Relay(config, {
-    stopGraceMs: 300,
+    stopGraceMs: options.stopGraceMs ?? 300,
     ...(options.logger !== undefined && { logger: options.logger }),
   });
   await relay.start();

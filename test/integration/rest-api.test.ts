@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import { fixtureService, serviceConfig, TODO_SERVER } from '../helpers/config.js';
 import { bearer, connectWs, http, type HttpAnswer } from '../helpers/http.js';
-import { waitFor } from '../helpers/processes.js';
+import { isAlive, waitFor } from '../helpers/processes.js';
 import { INIT_PARAMS, startRelay, type TestRelay, type WsCursor } from '../helpers/relay.js';
 import type { TestConfigOptions } from '../helpers/config.js';
 import type { ServiceConfig } from '../../src/config/types.js';
@@ -150,6 +150,35 @@ describe('REST API', function () {
     // a new call with the same id after a DELETE starts afresh
     const fresh = await call('todo', { tool: 'list_todos', session_id: sid });
     expect(fresh.body.result).to.equal('No todos.');
+  });
+
+  it('DELETE answers at once and pauses no other session while a stubborn server stops', async function () {
+    relay = await startRelay(
+      {
+        stubborn: fixtureService(['--ignore-eof', '--trap-sigterm']),
+        fixture: fixtureService(),
+      },
+      { server: { auth_token: TOKEN }, stopGraceMs: 2000 },
+    );
+    const echo = (service: string, session_id: string) =>
+      call(service, { tool: 'echo', arguments: { text: session_id }, session_id });
+    expect((await echo('stubborn', 'slow-stop')).status).to.equal(200);
+    expect((await echo('fixture', 'other')).status).to.equal(200);
+    const stubborn = relay.relay.registry.all().find((s) => s.serviceName === 'stubborn')!;
+    const pid = stubborn.client.pid!;
+    let exited = false;
+    stubborn.client.once('exit', () => (exited = true));
+
+    expect((await del('/sessions/slow-stop')).status).to.equal(200);
+    // stdin EOF and SIGTERM are ignored: the process lives through two 2 s graces, and the
+    // other session answers in the meantime
+    const other = await echo('fixture', 'other');
+    expect(other.status).to.equal(200);
+    expect(other.body.result).to.equal('other');
+    expect(exited, 'the stubborn server had already exited').to.equal(false);
+    expect(isAlive(pid)).to.equal(true);
+    process.kill(-pid, 'SIGKILL'); // no need to sit out the graces
+    await waitFor(() => exited, 10_000, 'the stubborn server to exit');
   });
 
   it('keys sessions by id and service: one session_id uses two services, DELETE closes both', async function () {
