@@ -35,6 +35,7 @@ import {
 } from '../src/loadtest/bench-report.js';
 import { runLoad, type LoadSpec, type Target } from '../src/loadtest/engine.js';
 import { measureRest } from '../src/loadtest/rest-bench.js';
+import { median } from '../src/loadtest/rest-load.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const FIXTURE = join(ROOT, 'test/fixtures/server.mjs');
@@ -235,7 +236,7 @@ async function rssKb(pid: number): Promise<number> {
     reads.push(Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? NaN));
     await new Promise((r) => setTimeout(r, 100));
   }
-  return reads.sort((a, b) => a - b)[2]!;
+  return median(reads);
 }
 
 /** Opens `count` sessions on a fresh relay; its RSS growth per session (servers excluded). */
