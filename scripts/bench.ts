@@ -27,6 +27,7 @@ import { formatProfile, summariseProfile, type CpuProfile } from '../src/loadtes
 import {
   benchTable,
   benchTargets,
+  memoryTarget,
   restTable,
   restTargets,
   type BenchCell,
@@ -35,11 +36,14 @@ import {
 } from '../src/loadtest/bench-report.js';
 import { runLoad, type LoadSpec, type Target } from '../src/loadtest/engine.js';
 import { measureRest } from '../src/loadtest/rest-bench.js';
+import { shebangNodeFlags } from '../src/loadtest/relay-flags.js';
 import { median } from '../src/loadtest/rest-load.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const FIXTURE = join(ROOT, 'test/fixtures/server.mjs');
 const RELAY = join(ROOT, 'dist/cli.js');
+/** The Node flags the mcpmux command runs with (its shebang): the bench runs the same relay. */
+const RELAY_NODE_FLAGS = shebangNodeFlags(readFileSync(RELAY, 'utf8').split('\n', 1)[0]!);
 const SUPERGATEWAY = join(ROOT, 'node_modules/supergateway/dist/index.js');
 const STOP_WAIT_MS = 10_000;
 const READY_WAIT_MS = 15_000;
@@ -111,7 +115,10 @@ interface RelayProcess {
   stop(): Promise<void>;
 }
 
-/** dist/cli.js with a temp config: service echo = the fixture, sandbox on with default limits. */
+/**
+ * dist/cli.js, with the Node flags of its shebang, and a temp config: service echo = the fixture,
+ * sandbox on with default limits.
+ */
 async function startRelay(options: { cpuProf?: boolean }): Promise<RelayProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'mcpmux-bench-'));
   tempDirs.add(dir);
@@ -135,7 +142,15 @@ async function startRelay(options: { cpuProf?: boolean }): Promise<RelayProcess>
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
   const prof =
     options.cpuProf === true ? ['--cpu-prof', `--cpu-prof-dir=${join(dir, 'prof')}`] : [];
-  const args = [...prof, RELAY, '--config', join(dir, 'config.json'), '--port', '0'];
+  const args = [
+    ...RELAY_NODE_FLAGS,
+    ...prof,
+    RELAY,
+    '--config',
+    join(dir, 'config.json'),
+    '--port',
+    '0',
+  ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const stop = track(child, false);
   let url: string | undefined;
@@ -409,6 +424,7 @@ async function main(): Promise<void> {
         restTable(rest),
         '',
         benchTargets(results),
+        memoryTarget(memory.rss_per_session_kb),
         restTargets(rest),
         '',
       ].join('\n'),

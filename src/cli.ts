@@ -1,6 +1,10 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2
 // The mcpmux command. The only file that reads process.argv, calls process.exit or installs
 // signal handlers.
+//
+// The shebang caps V8's young generation at 2 MiB per semi-space: with the default (up to 16 MiB)
+// the burst of allocation while sessions open grows it, and that, not the sessions, is most of the
+// relay's resident memory (docs/operations.md, "Memory"). npm start passes the same flag.
 //
 //   mcpmux [--config FILE] [--host H] [--port N] [--log-level L]   run the relay
 //   mcpmux --check [--config FILE]                                  validate, print, exit 0/1

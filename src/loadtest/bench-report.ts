@@ -57,6 +57,12 @@ export function benchTargets(results: BenchResults): string {
   ].join('\n');
 }
 
+/** SPEC §10's memory target: the relay's own RSS grows by under 50 KB per open session. */
+export function memoryTarget(rssPerSessionKb: number): string {
+  const met = rssPerSessionKb < 50 ? 'met ' : 'MISS';
+  return `  ${met}  relay memory: ${rssPerSessionKb} KB RSS per session (target < 50 KB)`;
+}
+
 /** The REST path (SPEC §10): warm-session calls by client count, the cached tools list, a cold call. */
 export interface RestBench {
   call: Record<'c1' | 'c8' | 'c32', BenchCell>;
