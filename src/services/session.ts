@@ -1,8 +1,9 @@
-// A session: one MCPClient bound to one channel at a time. It routes the client's messages to the
-// server through the service queue (keeping the channel's order), and the server's messages back
-// to the attached sink; buffers them while detached (bounded) for a resume; answers a repeated
-// initialize from memory; enforces request timeouts, cancellation and the idle timeout; and on the
-// process's death fails every request in flight at once and closes its channel.
+// A session: one MCPClient bound to one channel at a time. It hands the client's requests to its
+// ClientRequests (the service queue, the channel's order, deadlines, cancellation) and routes the
+// server's messages back to the attached sink; buffers them while detached (bounded) for a resume;
+// answers a repeated initialize from memory; enforces the idle timeout; pauses the client while
+// the server's stdin is full; and on the process's death fails every request in flight at once
+// and closes its channel.
 
 import { McpmuxError, errorResponse, type ErrorData, type Reason } from '../errors.js';
 import { toLine } from '../jsonrpc/codec.js';
@@ -15,7 +16,7 @@ import type {
 import type { Logger } from '../log.js';
 import type { MCPClient } from '../mcp/mcp-client.js';
 import { exitError } from '../mcp/mcp-helpers.js';
-import { DeadTokens, Outbox, type InflightRequest } from './inflight.js';
+import { ClientRequests } from './client-requests.js';
 import { relayRequest } from './relay-request.js';
 import type { RequestQueue } from './request-queue.js';
 
@@ -70,9 +71,7 @@ export class Session {
   readonly #queue: RequestQueue;
   readonly #options: SessionOptions;
   readonly #log: Logger;
-  readonly #inflight = new Map<JsonRpcId, InflightRequest>();
-  readonly #dead = new DeadTokens();
-  readonly #outbox: Outbox;
+  readonly #requests: ClientRequests;
   #sink: SessionSink | undefined;
   #state: SessionState = 'detached';
   #buffer: string[] = [];
@@ -91,7 +90,13 @@ export class Session {
     this.#queue = queue;
     this.#options = options;
     this.#log = options.logger;
-    this.#outbox = new Outbox(this.#write);
+    this.#requests = new ClientRequests({
+      queue,
+      client,
+      write: this.#write,
+      toClient: (line) => this.#toClient(line),
+      observer: options.observer,
+    });
     client.on('response', (message, line) => {
       if (message.id !== undefined) this.#onResponse(message.id, line, 'error' in message);
     });
@@ -107,7 +112,7 @@ export class Session {
     return this.#state;
   }
   get inflightCount(): number {
-    return this.#inflight.size + this.#relayRequests;
+    return this.#requests.size + this.#relayRequests;
   }
   get serviceName(): string {
     return this.client.service.name;
@@ -120,7 +125,7 @@ export class Session {
   stats(): SessionStats {
     return {
       state: this.#state,
-      inflight: this.#inflight.size,
+      inflight: this.#requests.size,
       createdAt: this.createdAt,
       lastActivity: this.lastActivity,
     };
@@ -209,11 +214,7 @@ export class Session {
     clearTimeout(this.#idleTimer);
     clearTimeout(this.#resumeTimer);
     const sink = this.#sink;
-    for (const entry of this.#inflight.values()) {
-      this.#finish(entry);
-      this.#options.observer?.done('closed');
-      sink?.send(errorResponse(entry.id, cause));
-    }
+    this.#requests.failAll(cause, sink === undefined ? undefined : (line) => sink.send(line));
     this.#sink = undefined;
     sink?.closed(reason, cause.message);
     this.#log.info({ reason }, 'session closed');
@@ -237,118 +238,19 @@ export class Session {
       this.#toClient(JSON.stringify({ jsonrpc: '2.0', id, result: this.#initializeResult }));
       return;
     }
-    if (this.#inflight.has(id)) {
-      const err = new McpmuxError('invalid_request', `id ${JSON.stringify(id)} is already in use`);
-      this.#toClient(errorResponse(id, err));
-      return;
-    }
-    if (method === 'initialize') this.#initializeId = id;
-    const meta = (message.params as { _meta?: { progressToken?: unknown } } | undefined)?._meta;
-    const token = meta?.progressToken;
-    const entry: InflightRequest = {
-      id,
-      method,
-      progressToken: typeof token === 'string' || typeof token === 'number' ? token : undefined,
-      receivedAt: performance.now(), // monotonic ms: queue wait and duration metrics
-      state: 'queued',
-      abort: undefined,
-      timer: undefined,
-      release: () => undefined,
-    };
-    this.#inflight.set(id, entry);
-    entry.timer = setTimeout(() => this.#timeout(entry), this.client.service.requestTimeoutMs);
-    const observer = this.#options.observer;
-    // Uncontended: nothing of this channel waits, a slot is free — straight to the server.
-    if (this.#outbox.length === 0) {
-      const started = this.#queue.tryRunNow((done) => {
-        entry.state = 'sent';
-        entry.release = done;
-        observer?.dequeued(0);
-        this.#write(toLine(text, message));
-      });
-      if (started) return;
-    }
-    const place = this.#outbox.hold();
-    const abort = new AbortController();
-    entry.abort = abort;
-    let job: Promise<void>;
-    try {
-      job = this.#queue.run(() => {
-        if (abort.signal.aborted) return Promise.resolve();
-        entry.state = 'sent';
-        observer?.dequeued(performance.now() - entry.receivedAt);
-        place.ready(toLine(text, message));
-        return new Promise<void>((resolve) => (entry.release = resolve));
-      }, abort.signal);
-    } catch (err) {
-      this.#inflight.delete(id);
-      clearTimeout(entry.timer);
-      place.drop();
-      observer?.done('queue_full');
-      this.#toClient(errorResponse(id, err));
-      return;
-    }
-    job.catch(() => place.drop()); // removed from the queue by abort
+    if (this.#requests.send(message, text) && method === 'initialize') this.#initializeId = id;
   }
 
   #onClientNotification(message: JsonRpcNotification, text: string): void {
-    if (message.method === 'notifications/cancelled') {
-      const requestId = (message.params as { requestId?: JsonRpcId } | undefined)?.requestId;
-      const entry = requestId === undefined ? undefined : this.#inflight.get(requestId);
-      if (entry !== undefined) {
-        const wasSent = entry.state === 'sent';
-        this.#finish(entry);
-        this.#options.observer?.done('cancelled');
-        if (!wasSent) return; // removed from the queue: nothing reaches the server
-      }
-      this.#write(toLine(text, message)); // bypasses the queue
-      return;
-    }
     if (message.method === 'notifications/initialized') {
       if (this.#initializedSent) return; // a resumed client's repeat: the server has it already
       this.#initializedSent = true;
     }
-    this.#outbox.push(toLine(text, message));
-  }
-
-  #timeout(entry: InflightRequest): void {
-    const wasSent = entry.state === 'sent';
-    this.#finish(entry);
-    this.#options.observer?.done('timeout', performance.now() - entry.receivedAt);
-    const timeoutMs = this.client.service.requestTimeoutMs;
-    this.#toClient(
-      errorResponse(
-        entry.id,
-        new McpmuxError('request_timeout', `${entry.method} timed out after ${timeoutMs} ms`, {
-          method: entry.method,
-          timeout_ms: timeoutMs,
-        }),
-      ),
-    );
-    if (wasSent) {
-      this.client.notify('notifications/cancelled', {
-        requestId: entry.id,
-        reason: 'request_timeout',
-      });
-    }
-  }
-
-  /** Forgets a request: clears its timer, frees or removes its queue slot, drops late output. */
-  #finish(entry: InflightRequest): void {
-    this.#inflight.delete(entry.id);
-    clearTimeout(entry.timer);
-    if (entry.state === 'queued') entry.abort?.abort();
-    else entry.release();
-    if (entry.progressToken !== undefined) this.#dead.add(entry.progressToken);
+    this.#requests.notify(message, text);
   }
 
   #onResponse(id: JsonRpcId, line: string, isError: boolean): void {
-    const entry = this.#inflight.get(id);
-    if (entry === undefined) return; // cancelled or timed out: a late response is dropped
-    this.#inflight.delete(id);
-    clearTimeout(entry.timer);
-    entry.release();
-    this.#options.observer?.done(isError ? 'error' : 'ok', performance.now() - entry.receivedAt);
+    if (!this.#requests.settle(id, isError)) return;
     if (id === this.#initializeId && this.#initializeResult === undefined) this.#rememberInit(line);
     this.#toClient(line);
   }
@@ -361,7 +263,7 @@ export class Session {
   #onNotification(message: JsonRpcNotification, line: string): void {
     if (message.method === 'notifications/progress') {
       const token = (message.params as { progressToken?: unknown } | undefined)?.progressToken;
-      if (this.#dead.has(token)) return;
+      if (this.#requests.isDeadProgress(token)) return;
     }
     this.#toClient(line);
   }
