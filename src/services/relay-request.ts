@@ -24,9 +24,25 @@ export async function relayRequest(
   params: unknown,
   timeoutMs: number,
 ): Promise<unknown> {
+  const receivedAt = performance.now();
+  // Uncontended (a slot free, nobody waiting): straight to the server, without a p-queue job or
+  // an AbortController; MCPClient's own deadline ends it with the same request_timeout.
+  let release: (() => void) | undefined;
+  if (queue.tryRunNow((done) => (release = done))) {
+    observer?.dequeued(0);
+    try {
+      const result = await client.request(method, params, { timeoutMs });
+      observer?.done('ok', performance.now() - receivedAt);
+      return result;
+    } catch (err) {
+      countFailure(observer, err, receivedAt);
+      throw err;
+    } finally {
+      release!();
+    }
+  }
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), timeoutMs);
-  const receivedAt = performance.now();
   let result: unknown;
   try {
     await queue.run(async () => {
@@ -46,10 +62,18 @@ export async function relayRequest(
         timeout_ms: timeoutMs,
       });
     }
-    if (err instanceof UpstreamError) observer?.done('error', performance.now() - receivedAt);
-    else observer?.done(reasonOutcome(err));
+    countFailure(observer, err, receivedAt);
     throw err;
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Counts a failed request: its duration only when the server answered or the deadline passed. */
+function countFailure(observer: RequestObserver | undefined, err: unknown, receivedAt: number) {
+  if (observer === undefined) return;
+  const outcome = err instanceof UpstreamError ? 'error' : reasonOutcome(err);
+  if (outcome === 'error' || outcome === 'timeout') {
+    observer.done(outcome, performance.now() - receivedAt);
+  } else observer.done(outcome);
 }

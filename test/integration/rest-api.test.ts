@@ -235,6 +235,45 @@ describe('REST API', function () {
     expect(todoError.body).to.include({ isError: true, result: 'Todo #9 not found' });
   });
 
+  it('ends a call at request_timeout with 504, cancels it on the server and keeps the session', async function () {
+    await start({ fixture: fixtureService([], { request_timeout: 0.3, concurrency: 1 }) });
+    const late = await call('fixture', {
+      tool: 'slow',
+      arguments: { ms: 60_000 },
+      session_id: 's',
+    });
+    expectError(late, 504, 'request_timeout');
+    expect(late.body.error).to.equal('tools/call timed out after 300 ms');
+    // the server was told, and the session (and the service's one slot) still serve
+    const cancelled = await call('fixture', { tool: 'cancelled-ids', session_id: 's' });
+    expect(cancelled.status, cancelled.text).to.equal(200);
+    expect(JSON.parse(cancelled.body.result as string)).to.have.length(1);
+  });
+
+  it('queues a call while the service has no free slot, then answers it', async function () {
+    await start({ fixture: fixtureService([], { concurrency: 1 }) });
+    /** A per-service gauge of /metrics, awaited until it reads `value`. */
+    const gaugeReaches = async (name: string, value: number) => {
+      const deadline = Date.now() + 5000;
+      const line = new RegExp(`^${name}\\{service="fixture"\\} (\\d+)$`, 'm');
+      for (;;) {
+        const text = (await get('/metrics')).text;
+        if (Number(line.exec(text)?.[1]) === value) return;
+        if (Date.now() > deadline) throw new Error(`${name} did not reach ${value}:\n${text}`);
+      }
+    };
+    const slow = call('fixture', { tool: 'slow', arguments: { ms: 60_000 }, session_id: 'a' });
+    await gaugeReaches('mcpmux_requests_in_flight', 1); // the one slot is taken
+    const quick = call('fixture', { tool: 'echo', arguments: { text: 'hi' }, session_id: 'b' });
+    await gaugeReaches('mcpmux_queue_depth', 1); // echo waits for it
+    expect((await del('/sessions/a')).status).to.equal(200); // frees the slot
+    const q = await quick;
+    expect(q.status, q.text).to.equal(200);
+    expect(q.body.result).to.equal('hi');
+    const s = await slow;
+    expect(s.body.reason, s.text).to.equal('session_closed');
+  });
+
   it('answers bad input with 400, unknown things with 404, wrong methods with 405', async function () {
     await start({
       todo: serviceConfig(['node', TODO_SERVER]),
