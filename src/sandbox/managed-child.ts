@@ -6,6 +6,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { accessSync, chownSync, constants, mkdirSync, rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { McpmuxError } from '../errors.js';
 import { LineDecoder } from '../jsonrpc/line-decoder.js';
@@ -17,6 +18,8 @@ const STDERR_TAIL_LINES = 20;
 const STDERR_TAIL_CHARS = 500;
 /** After 'exit', how long stdout may take to deliver what the server wrote before dying. */
 const EXIT_FLUSH_MS = 50;
+/** How long stop() waits for the session directory to be removed before it gives up on it. */
+const REMOVE_WAIT_MS = 10_000;
 
 export interface ExitInfo {
   code: number | null;
@@ -73,6 +76,8 @@ export class ManagedChild extends EventEmitter<ManagedChildEvents> {
   #exited: Promise<ExitInfo>;
   #resolveExited!: (info: ExitInfo) => void;
   #stopping: Promise<ExitInfo> | undefined;
+  /** Removing the session directory after the exit (off the event loop); stop() awaits it. */
+  #removal: Promise<void> | undefined;
   #stderrTail: string[] = [];
   #stderrLines = 0;
   readonly #batch = new WriteBatcher();
@@ -205,7 +210,9 @@ export class ManagedChild extends EventEmitter<ManagedChildEvents> {
         if (!(await this.#waitExit(this.#graceMs))) this.#killGroup('SIGKILL');
       }
     }
-    return this.#exited;
+    const info = await this.#exited;
+    await this.#removal;
+    return info;
   }
 
   async #waitExit(ms: number): Promise<boolean> {
@@ -234,7 +241,7 @@ export class ManagedChild extends EventEmitter<ManagedChildEvents> {
     if (note !== undefined) this.#pushTail(note);
     // Whatever the server left behind in its group goes with it.
     this.#killGroup('SIGKILL');
-    this.#removeSessionDir();
+    this.#removal = this.#removeSessionDirLater();
     this.#exit = {
       code,
       signal,
@@ -288,6 +295,30 @@ export class ManagedChild extends EventEmitter<ManagedChildEvents> {
     }
   }
 
+  /**
+   * Removes the session directory on libuv's thread pool: a server that left thousands of files
+   * in its HOME (an npm cache) must not stall every other session while they go. Resolves when
+   * it is gone, or after REMOVE_WAIT_MS (best effort, like the synchronous removal).
+   */
+  async #removeSessionDirLater(): Promise<void> {
+    const dir = this.#sessionDir;
+    if (dir === undefined) return;
+    let timer: NodeJS.Timeout | undefined;
+    const giveUp = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, REMOVE_WAIT_MS);
+      timer.unref();
+    });
+    try {
+      await Promise.race([
+        rm(dir, { recursive: true, force: true }).catch(() => undefined),
+        giveUp,
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Removes the session directory at once (a spawn that failed: nothing else is waiting). */
   #removeSessionDir(): void {
     if (this.#sessionDir === undefined) return;
     try {

@@ -208,7 +208,7 @@ describe('MCPClient (real fixture processes)', function () {
     await waitFor(() => !isAlive(serverPid), 5000, 'server to die with its parent');
   });
 
-  it('gives two sessions different HOME directories and removes both on stop', async function () {
+  it('gives two sessions different HOME directories and removes both on stop, off the event loop', async function () {
     const a = pool.client(fixtureService());
     const b = pool.client(fixtureService());
     await Promise.all([a.start({ initialize: true }), b.start({ initialize: true })]);
@@ -216,7 +216,12 @@ describe('MCPClient (real fixture processes)', function () {
     const homeB = (JSON.parse(textOf(await b.callTool('env'))) as { HOME: string }).HOME;
     expect(homeA).not.to.equal(homeB);
     expect(existsSync(homeA) && existsSync(homeB)).to.equal(true);
+    // Removed off the event loop (rmSync would stall every session while a big HOME goes):
+    // still there when the exit is reported, gone once stop() resolves.
+    let atExit: boolean | undefined;
+    a.once('exit', () => (atExit = existsSync(homeA)));
     await Promise.all([a.stop(), b.stop()]);
+    expect(atExit, 'HOME removed synchronously at exit').to.equal(true);
     expect(existsSync(homeA) || existsSync(homeB)).to.equal(false);
   });
 
