@@ -18,6 +18,8 @@ export interface RestBenchOptions {
 }
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
+/** Cold calls (and server starts) whose medians are compared: each median of this many. */
+const COLD_SAMPLES = 11;
 /** Cached GET …/tools answers timed, one after another on one connection. */
 const TOOLS_SAMPLES = 2000;
 
@@ -73,7 +75,7 @@ export async function measureRest(httpUrl: string, o: RestBenchOptions): Promise
 
   const firstCalls: number[] = [];
   const starts: number[] = [];
-  for (let i = 0; i < 5; i++) {
+  for (let i = 0; i < COLD_SAMPLES; i++) {
     // the environment the relay's sandbox (restricted_env) gives its servers
     const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8', HOME: tmpdir() };
     starts.push(await serverStartMs(o.serverCommand, env));
