@@ -141,6 +141,8 @@ export class Session {
     const buffered = this.#buffer;
     this.#buffer = [];
     for (const line of buffered) sink.send(line);
+    // The server's stdin is still full from before: this channel waits for it like the last one.
+    if (this.#stdinDrained !== undefined) sink.inputCongested?.(this.#stdinDrained);
     this.lastActivity = Date.now();
   }
 
