@@ -16,6 +16,7 @@ import {
   serviceSchema,
   type SchemaTree,
 } from './schema.js';
+import { serverProblems } from './security.js';
 import { substituteVars, type Env } from './substitute.js';
 import type { Config } from './types.js';
 
@@ -126,6 +127,7 @@ export function loadConfig(options: LoadConfigOptions = {}): {
     if (flag !== undefined) return flag;
     return envName !== undefined && env[envName] !== undefined ? envName : undefined;
   });
+  found.problems.push(...serverProblems(props['server'] as Json));
   resolvePaths(configSchema, props, cwd);
 
   const session = props['session'] as { default_timeout: number };

@@ -83,6 +83,17 @@ export const configSchema = {
       default: [],
       env: 'MCPMUX_ALLOWED_ORIGINS',
     },
+    allowed_hosts: {
+      doc: 'Host header values allowed (DNS rebinding guard): name or name:port, "*" = any. [] = the loopback names on a loopback host, any Host otherwise. Env: comma-separated.',
+      format: 'mcpmux-string-list',
+      default: [],
+      env: 'MCPMUX_ALLOWED_HOSTS',
+    },
+    allow_unauthenticated: bool(
+      'Let the relay listen on a non-loopback host with no auth configured (protected mode off).',
+      false,
+      { env: 'MCPMUX_ALLOW_UNAUTHENTICATED' },
+    ),
     tls: {
       cert: str('PEM certificate file; with key, serves HTTPS/WSS. Empty = plain HTTP.', '', {
         env: 'MCPMUX_TLS_CERT',
@@ -108,6 +119,21 @@ export const configSchema = {
       {
         env: 'MCPMUX_MAX_CONNECTIONS_PER_ADDRESS',
       },
+    ),
+    max_http_connections_per_address: int(
+      'Open plain-HTTP connections (keep-alive or waiting for a request) from one peer address; past it a new one is closed at once. 0 = no limit.',
+      256,
+      0,
+      { env: 'MCPMUX_MAX_HTTP_CONNECTIONS_PER_ADDRESS' },
+    ),
+    headers_timeout: secs("Seconds a client gets to send a request's headers (then 408).", 10, {
+      env: 'MCPMUX_HEADERS_TIMEOUT',
+      above: 0,
+    }),
+    body_timeout: secs(
+      'Seconds a client gets to send a whole request, headers and body (then 408); >= headers_timeout.',
+      60,
+      { env: 'MCPMUX_BODY_TIMEOUT', above: 0 },
     ),
     max_channels_per_connection: int('Channels one /ws connection may have open.', 64, 1, {
       env: 'MCPMUX_MAX_CHANNELS_PER_CONNECTION',
@@ -153,6 +179,12 @@ export const configSchema = {
     resume_buffer_messages: int('Server messages kept for a detached session.', 1000, 0, {
       env: 'MCPMUX_RESUME_BUFFER_MESSAGES',
     }),
+    max_resume_buffer_bytes: int(
+      'Bytes of server messages kept for a detached session; past it the session ends (slow_consumer).',
+      16777216,
+      1024,
+      { env: 'MCPMUX_MAX_RESUME_BUFFER_BYTES' },
+    ),
     max_buffered_bytes: int(
       'Output bytes queued to a slow client before slow_consumer.',
       8388608,

@@ -44,10 +44,20 @@ export interface ServerConfig {
   readonly auth_user: string;
   readonly auth_password: string;
   readonly allowed_origins: readonly string[];
+  /** Host header values allowed ([] = loopback names on a loopback host, any on another). */
+  readonly allowed_hosts: readonly string[];
+  /** Non-loopback host without auth allowed on purpose (protected mode off). */
+  readonly allow_unauthenticated: boolean;
   readonly tls: { readonly cert: string; readonly key: string };
   readonly max_message_bytes: number;
   readonly max_connections: number;
   readonly max_connections_per_address: number;
+  /** Open plain-HTTP sockets from one peer address (0 = no limit). */
+  readonly max_http_connections_per_address: number;
+  /** Seconds to receive a request's headers. */
+  readonly headers_timeout: number;
+  /** Seconds to receive a whole request (headers and body). */
+  readonly body_timeout: number;
   readonly max_channels_per_connection: number;
   /** Client address from the last X-Forwarded-For entry (behind a reverse proxy). */
   readonly trust_proxy: boolean;
@@ -64,6 +74,8 @@ export interface SessionConfig {
   readonly sandbox_dir: string;
   /** Server messages buffered for a detached session while it waits to be resumed. */
   readonly resume_buffer_messages: number;
+  /** Bytes of server messages buffered for a detached session; past it: slow_consumer. */
+  readonly max_resume_buffer_bytes: number;
   /** Bytes of output a channel may have queued towards a slow client before slow_consumer. */
   readonly max_buffered_bytes: number;
 }

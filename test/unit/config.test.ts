@@ -154,6 +154,64 @@ describe('config', () => {
     });
   });
 
+  describe('browser-facing safety (protected mode, Origin "*")', () => {
+    it('refuses a non-loopback host without auth, naming the keys, unless allow_unauthenticated', () => {
+      for (const host of ['0.0.0.0', '::', '10.0.0.5']) {
+        const file = writeConfig({ server: { host } });
+        const err = expectConfigError(() => loadConfig({ file, env: {}, cwd: dir }));
+        expect(err.path).to.equal('server.host');
+        expect(err.message).to.include('protected mode');
+        expect(err.message).to.include('server.auth_token');
+        expect(err.message).to.include('server.allow_unauthenticated');
+      }
+      // from the environment and from --host too
+      expectConfigError(() => loadConfig({ env: { MCPMUX_HOST: '0.0.0.0' }, cwd: dir }));
+      expectConfigError(() => loadConfig({ env: {}, args: { host: '0.0.0.0' }, cwd: dir }));
+      const on = writeConfig({ server: { host: '0.0.0.0', allow_unauthenticated: true } });
+      expect(loadConfig({ file: on, env: {}, cwd: dir }).config.server.host).to.equal('0.0.0.0');
+      const token = writeConfig({ server: { host: '0.0.0.0', auth_token: 't' } });
+      expect(() => loadConfig({ file: token, env: {}, cwd: dir })).to.not.throw();
+      const user = writeConfig({ server: { host: '0.0.0.0', auth_user: 'u', auth_password: 'p' } });
+      expect(() => loadConfig({ file: user, env: {}, cwd: dir })).to.not.throw();
+      // a user without a password is no auth
+      const half = writeConfig({ server: { host: '0.0.0.0', auth_user: 'u' } });
+      expectConfigError(() => loadConfig({ file: half, env: {}, cwd: dir }));
+      for (const host of ['127.0.0.1', 'localhost', '::1']) {
+        const file = writeConfig({ server: { host } });
+        expect(() => loadConfig({ file, env: {}, cwd: dir }), host).to.not.throw();
+      }
+    });
+
+    it('refuses the SignalWire sample on 0.0.0.0 once its default credentials are emptied', () => {
+      const env = { MCP_AUTH_USER: '', MCP_AUTH_PASSWORD: '' };
+      const err = expectConfigError(() => loadConfig({ file: signalwireSample, env, cwd: dir }));
+      expect(err.path).to.equal('server.host');
+      const allowed = { ...env, MCPMUX_ALLOW_UNAUTHENTICATED: 'true' };
+      expect(() => loadConfig({ file: signalwireSample, env: allowed, cwd: dir })).to.not.throw();
+    });
+
+    it('refuses allowed_origins "*" together with Basic auth, naming the keys', () => {
+      const file = writeConfig({
+        server: { allowed_origins: ['*'], auth_user: 'u', auth_password: 'p' },
+      });
+      const err = expectConfigError(() => loadConfig({ file, env: {}, cwd: dir }));
+      expect(err.path).to.equal('server.allowed_origins');
+      expect(err.message).to.include('server.allowed_origins must not contain "*"');
+      expect(err.message).to.include('server.auth_user');
+      // "*" with a bearer token only is allowed (a browser does not cache bearer tokens)
+      const token = writeConfig({ server: { allowed_origins: ['*'], auth_token: 't' } });
+      expect(() => loadConfig({ file: token, env: {}, cwd: dir })).to.not.throw();
+      const env = { MCPMUX_ALLOWED_ORIGINS: '*', MCPMUX_AUTH_USER: 'u', MCPMUX_AUTH_PASSWORD: 'p' };
+      expectConfigError(() => loadConfig({ env, cwd: dir }));
+    });
+
+    it('refuses a headers_timeout larger than body_timeout', () => {
+      const file = writeConfig({ server: { headers_timeout: 30, body_timeout: 10 } });
+      const err = expectConfigError(() => loadConfig({ file, env: {}, cwd: dir }));
+      expect(err.path).to.equal('server.headers_timeout');
+    });
+  });
+
   describe('precedence', () => {
     it('lets MCPMUX_* beat the file and arguments beat the environment', () => {
       const file = writeConfig({ server: { port: 8200, host: '127.0.0.2' } });
