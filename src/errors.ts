@@ -170,6 +170,18 @@ export const REASONS = {
     httpStatus: 403,
     summary: 'The browser Origin is not in server.allowed_origins.',
   },
+  forbidden_host: {
+    code: -32000,
+    closeCode: 1008,
+    httpStatus: 403,
+    summary: 'The Host header is not allowed (server.allowed_hosts; DNS rebinding guard).',
+  },
+  unsupported_media_type: {
+    code: -32000,
+    closeCode: null,
+    httpStatus: 415,
+    summary: 'A POST body is not declared as Content-Type: application/json.',
+  },
   not_found: { code: -32000, closeCode: null, httpStatus: 404, summary: 'No such route.' },
   method_not_allowed: {
     code: -32000,

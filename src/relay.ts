@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { WebSocket } from 'ws';
+import { serverProblems } from './config/security.js';
 import type { Config } from './config/types.js';
 import { McpmuxError } from './errors.js';
 import { redactUrl, silentLogger, type Logger } from './log.js';
@@ -52,6 +53,8 @@ export class Relay {
   #address: AddressInfo | undefined;
 
   constructor(config: Config, options: RelayOptions = {}) {
+    const problem = serverProblems(config.server)[0];
+    if (problem !== undefined) throw new Error(problem.message); // the loader reports them all
     this.config = config;
     this.#log = options.logger ?? silentLogger();
     this.#security = new SecurityLog(this.#log);
@@ -155,6 +158,9 @@ export class Relay {
     });
     this.#address = server.address() as AddressInfo;
     this.#state = 'ready';
+    for (const entry of this.#access.hosts.invalid) {
+      this.#log.warn({ entry }, 'server.allowed_hosts: entry ignored (not name[:port])');
+    }
     for (const entry of this.#access.origins.invalid) {
       this.#log.warn({ entry }, 'server.allowed_origins: entry ignored (not scheme://host[:port])');
     }
@@ -210,6 +216,7 @@ export class Relay {
   }
 
   #onRequest(req: IncomingMessage, res: ServerResponse, url: URL): void {
+    if (!this.#access.guardHost(req, res)) return; // DNS rebinding: every route, health too
     if (this.#access.cors(req, res)) return; // a CORS preflight, answered
     this.router.handle(req, res, url, this.#guard);
   }

@@ -1,8 +1,9 @@
 // Who may use the relay, and how much (SPEC §9): the browser Origin check, credentials, the
 // per-client rate limit, the connection caps, and CORS for the origins an operator listed. Every
 // refusal is a reason from the catalogue, a security log line and a refusal in the metrics.
-//   plain requests:  Origin (403) → auth (401) → rate limit (429)          (health routes: none)
-//   upgrades:        Origin (403) → auth (401, ?access_token allowed) → rate limit (429)
+//   plain requests:  Host (403) → Origin (403) → auth (401) → rate limit (429) → POST body type
+//                    (415)                                              (health routes: Host only)
+//   upgrades:        Host (403) → Origin (403) → auth (401, ?access_token allowed) → rate limit (429)
 //                    → connection caps (503), reserved until the socket closes
 //   WebSocket requests: the same rate limit, answered as a JSON-RPC error (rate_limited)
 
@@ -12,6 +13,7 @@ import { McpmuxError, type Reason } from '../errors.js';
 import type { AdmitRequest } from '../mux/channel.js';
 import { Authenticator } from './auth.js';
 import { HttpRefusal, sendMcpmuxError } from './http-server.js';
+import { HostPolicy } from './host-check.js';
 import { OriginPolicy } from './origin.js';
 import { RateLimiter } from './rate-limit.js';
 import type { SecurityLog } from './security-log.js';
@@ -34,6 +36,13 @@ function normalizeAddress(address: string): string {
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
 
+/** True for `application/json`, with or without parameters (`; charset=utf-8`). */
+export function isJsonMediaType(contentType: string | undefined): boolean {
+  if (contentType === undefined) return false;
+  const type = contentType.split(';', 1)[0]!.trim().toLowerCase();
+  return type === 'application/json';
+}
+
 export interface AccessOptions {
   config: Config;
   security: SecurityLog;
@@ -44,6 +53,7 @@ export interface AccessOptions {
 export class AccessControl {
   readonly auth: Authenticator;
   readonly origins: OriginPolicy;
+  readonly hosts: HostPolicy;
   readonly #limiter: RateLimiter | undefined;
   readonly #security: SecurityLog;
   readonly #refused: (reason: Reason) => void;
@@ -57,6 +67,7 @@ export class AccessControl {
     const { server, rate_limiting: rate } = options.config;
     this.auth = new Authenticator(server);
     this.origins = new OriginPolicy(server.allowed_origins);
+    this.hosts = new HostPolicy(server.allowed_hosts, server.host);
     this.#limiter = rate.enabled ? new RateLimiter(rate.requests_per_minute) : undefined;
     this.#security = options.security;
     this.#refused = options.refused;
@@ -96,10 +107,30 @@ export class AccessControl {
     return true;
   }
 
+  /** The Host check of every plain request (health routes too); false when it has refused it. */
+  guardHost(req: IncomingMessage, res: ServerResponse): boolean {
+    try {
+      this.#checkHost(req, this.address(req));
+      return true;
+    } catch (err) {
+      sendMcpmuxError(res, err as McpmuxError);
+      return false;
+    }
+  }
+
   /** Checks a plain request to a protected route; false when it has sent the refusal. */
   guardRequest(req: IncomingMessage, res: ServerResponse, url: URL): boolean {
     try {
       this.#check(req, url, false);
+      if (req.method === 'POST' && !isJsonMediaType(req.headers['content-type'])) {
+        // A text/plain or form POST is a "simple" request a foreign page may send without a CORS
+        // preflight; requiring JSON makes every cross-origin call go through the preflight.
+        this.#refused('unsupported_media_type');
+        throw new McpmuxError(
+          'unsupported_media_type',
+          'the body must be sent with Content-Type: application/json',
+        );
+      }
       return true;
     } catch (err) {
       sendMcpmuxError(res, err as McpmuxError);
@@ -149,9 +180,17 @@ export class AccessControl {
     };
   }
 
-  /** Origin, auth and rate limit; returns the client address or throws the refusal. */
+  #checkHost(req: IncomingMessage, ip: string): void {
+    const host = req.headers.host;
+    if (this.hosts.allows(host)) return;
+    this.#refuse('forbidden_host', ip, req, { host });
+    throw new McpmuxError('forbidden_host', `Host ${host ?? '(none)'} is not allowed`);
+  }
+
+  /** Host, Origin, auth and rate limit; returns the client address or throws the refusal. */
   #check(req: IncomingMessage, url: URL, upgrade: boolean): string {
     const ip = this.address(req);
+    this.#checkHost(req, ip);
     const origin = req.headers.origin;
     if (!this.origins.allows(origin, req.headers.host)) {
       this.#refuse('forbidden_origin', ip, req, { origin });
@@ -186,7 +225,8 @@ export class AccessControl {
   }
 
   #refuse(
-    reason: 'forbidden_origin' | 'unauthorized' | 'rate_limited' | 'connection_limit',
+    reason:
+      'forbidden_host' | 'forbidden_origin' | 'unauthorized' | 'rate_limited' | 'connection_limit',
     ip: string,
     req: IncomingMessage,
     fields: Record<string, string | undefined>,

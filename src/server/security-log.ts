@@ -9,6 +9,7 @@ import { redactUrl } from '../log.js';
 export type SecurityEvent =
   | 'auth_failed'
   | 'forbidden_origin'
+  | 'forbidden_host'
   | 'rate_limited'
   | 'connection_limit'
   | 'body_too_large'
@@ -20,6 +21,7 @@ export type SecurityEvent =
 const THROTTLED: ReadonlySet<SecurityEvent> = new Set([
   'auth_failed',
   'forbidden_origin',
+  'forbidden_host',
   'rate_limited',
   'connection_limit',
   'body_too_large',

@@ -2,6 +2,7 @@
 // upgrades (refused at the upgrade, before a WebSocket exists), open health routes, the browser
 // Origin check and CORS, connection and channel caps with their reasons, and secrets kept out of
 // the logs.
+import { request } from 'node:http';
 import { expect } from 'chai';
 import { fixtureService } from '../helpers/config.js';
 import {
@@ -273,6 +274,135 @@ describe('access control', function () {
         headers: { origin: 'http://evil.example' },
       });
       expect(foreign.headers['access-control-allow-origin']).to.equal(undefined);
+    });
+  });
+
+  describe('Host (DNS rebinding)', function () {
+    const EVIL = 'evil.example:8100';
+
+    function expectForbiddenHost(answer: HttpAnswer, what: string): void {
+      expect(answer.status, what).to.equal(403);
+      expect(answer.body, what).to.deep.equal({
+        error: `Host ${EVIL} is not allowed`,
+        reason: 'forbidden_host',
+      });
+    }
+
+    it('refuses a rebound name (Origin and Host both evil.example) on a loopback relay without auth: REST, health, upgrades', async function () {
+      const logs = captureLogs();
+      await start({ logger: logs.logger });
+      const rebound = { origin: `http://${EVIL}`, host: EVIL };
+      const call = await http(`${relay!.url}/services/fixture/call`, {
+        method: 'POST',
+        headers: rebound,
+        body: { tool: 'echo', arguments: { text: 'pwned' }, session_id: 's1' },
+      });
+      expectForbiddenHost(call, 'call');
+      for (const path of ['/services', '/healthz', '/health', '/metrics', '/nope']) {
+        expectForbiddenHost(await http(`${relay!.url}${path}`, { headers: rebound }), path);
+      }
+      // a preflight too: no CORS answer for a rebound name
+      const preflight = await http(`${relay!.url}/services/fixture/call`, {
+        method: 'OPTIONS',
+        headers: { ...rebound, 'access-control-request-method': 'POST' },
+      });
+      expectForbiddenHost(preflight, 'preflight');
+      for (const [path, protocol] of [
+        ['/ws', 'mcpmux.v1'],
+        ['/mcp/fixture', 'mcp'],
+      ] as const) {
+        const refused = await refusedUpgrade(relay!.ws(path), {
+          ...rebound,
+          'Sec-WebSocket-Protocol': protocol,
+        });
+        expectForbiddenHost(refused, path);
+        // without an Origin (a script outside a browser using the name) just the same
+        expectForbiddenHost(await refusedUpgrade(relay!.ws(path), { host: EVIL }), path);
+      }
+      expect(relay!.relay.registry.size).to.equal(0);
+      const events = logs.lines().filter((l) => l.security === 'forbidden_host');
+      expect(events.length).to.be.greaterThan(0);
+      expect(events[0]).to.include({ host: EVIL });
+    });
+
+    it('serves the loopback names on any port, and the names in allowed_hosts', async function () {
+      await start();
+      const { port } = relay!.relay.address;
+      for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, '[::1]:8100', 'localhost']) {
+        const answer = await http(`${relay!.url}/healthz`, { headers: { host } });
+        expect(answer.status, host).to.equal(200);
+      }
+      await echoDirect(await ws('/mcp/fixture', 'mcp', { host: `localhost:${port}` }));
+      await relay!.close();
+
+      await start({ server: { allowed_hosts: ['relay.example.com'] } });
+      const listed = await http(`${relay!.url}/services`, {
+        headers: { host: 'relay.example.com:443', origin: 'https://relay.example.com' },
+      });
+      expect(listed.status).to.equal(200);
+      const local = await http(`${relay!.url}/services`);
+      expect(local.status).to.equal(200);
+      expectForbiddenHost(await http(`${relay!.url}/healthz`, { headers: { host: EVIL } }), 'evil');
+      await relay!.close();
+
+      await start({ server: { allowed_hosts: ['*'] } });
+      const any = await http(`${relay!.url}/healthz`, { headers: { host: EVIL } });
+      expect(any.status).to.equal(200);
+    });
+  });
+
+  describe('POST bodies', function () {
+    const call = { tool: 'echo', arguments: { text: 'hi' }, session_id: 'ct' };
+
+    it('accepts only application/json (with parameters), else 415 unsupported_media_type', async function () {
+      await start();
+      const url = `${relay!.url}/services/fixture/call`;
+      for (const type of [
+        'text/plain',
+        'application/x-www-form-urlencoded',
+        'multipart/form-data; boundary=x',
+        'application/jsonx',
+      ]) {
+        const answer = await http(url, {
+          method: 'POST',
+          headers: { 'content-type': type },
+          body: call,
+        });
+        expect(answer.status, type).to.equal(415);
+        expect(answer.body.reason, type).to.equal('unsupported_media_type');
+      }
+      // no Content-Type at all
+      const bare = await new Promise<number>((resolve, reject) => {
+        const payload = JSON.stringify(call);
+        const req = request(url, { method: 'POST', headers: { 'content-length': payload.length } });
+        req.on('response', (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end(payload);
+      });
+      expect(bare).to.equal(415);
+      expect(relay!.relay.registry.size).to.equal(0);
+      for (const type of ['application/json', 'Application/JSON; charset=utf-8']) {
+        const ok = await http(url, {
+          method: 'POST',
+          headers: { 'content-type': type },
+          body: call,
+        });
+        expect(ok.status, type).to.equal(200);
+        expect(ok.body.result).to.equal('hi');
+      }
+    });
+
+    it('asks for credentials before it looks at the body type', async function () {
+      await start({ server: { auth_token: TOKEN } });
+      const answer = await http(`${relay!.url}/services/fixture/call`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain' },
+        body: call,
+      });
+      expect(answer.status).to.equal(401);
     });
   });
 
