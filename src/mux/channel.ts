@@ -10,6 +10,8 @@ import type { SessionRegistry } from '../services/session-registry.js';
 
 /** Messages a channel holds while its session is being opened. */
 const MAX_HELD_MESSAGES = 1024;
+/** Their bytes, unless the transport sets its own bound (maxHeldBytes). */
+const DEFAULT_MAX_HELD_BYTES = 8 * 1024 * 1024;
 
 export interface ChannelTransport {
   /** One JSON-RPC line for the client. */
@@ -22,6 +24,11 @@ export interface ChannelTransport {
   pauseInput?(drained: Promise<void>): void;
   /** The relay's rate limit, asked before each client request (see AdmitRequest). */
   admit?: AdmitRequest | undefined;
+  /**
+   * Bytes held while the session opens (one message is always held, whatever its size); past it
+   * a request is answered queue_full and a notification dropped. Default 8 MiB.
+   */
+  maxHeldBytes?: number;
 }
 
 export type ChannelState = 'opening' | 'open' | 'closed';
@@ -40,11 +47,14 @@ export class Channel implements SessionSink {
   #session: Session | undefined;
   #state: ChannelState = 'opening';
   #held: [Classified, string][] = [];
+  #heldBytes = 0;
+  readonly #maxHeldBytes: number;
   #detachWhenOpen = false;
   #closeWhenOpen: Reason | undefined;
 
   constructor(registry: SessionRegistry, service: string, transport: ChannelTransport) {
     this.#registry = registry;
+    this.#maxHeldBytes = transport.maxHeldBytes ?? DEFAULT_MAX_HELD_BYTES;
     this.service = service;
     this.#transport = transport;
     this.#admit = transport.admit;
@@ -86,6 +96,7 @@ export class Channel implements SessionSink {
     session.attach(this);
     const held = this.#held;
     this.#held = [];
+    this.#heldBytes = 0;
     for (const [decoded, text] of held) session.handle(decoded, text);
     if (this.#closeWhenOpen !== undefined) void session.close(this.#closeWhenOpen);
     else if (this.#detachWhenOpen) session.detach();
@@ -145,11 +156,18 @@ export class Channel implements SessionSink {
     }
     if (this.#state === 'open') {
       this.#session!.handle(decoded, text);
-    } else if (this.#state === 'opening' && this.#held.length < MAX_HELD_MESSAGES) {
+    } else if (this.#state === 'opening' && this.#mayHold(text)) {
       this.#held.push([decoded, text]);
+      this.#heldBytes += Buffer.byteLength(text);
     } else if (decoded.kind === 'request') {
       const reason = this.#state === 'closed' ? 'session_closed' : 'queue_full';
       this.#transport.send(errorResponse(decoded.message.id, new McpmuxError(reason)));
     }
+  }
+
+  #mayHold(text: string): boolean {
+    if (this.#held.length === 0) return true;
+    if (this.#held.length >= MAX_HELD_MESSAGES) return false;
+    return this.#heldBytes + Buffer.byteLength(text) <= this.#maxHeldBytes;
   }
 }

@@ -66,6 +66,7 @@ export function serveMux(ws: WebSocket, socket: Socket, ctx: MuxContext): void {
         send(closedEnvelope(name, reason, message));
       },
       admit: ctx.admit,
+      maxHeldBytes: ctx.maxBufferedBytes,
     });
     channels.set(name, channel);
     channel.open(env.session).then(

@@ -78,6 +78,7 @@ export class SessionRegistry {
       idleTimeoutMs: options.idleTimeoutMs ?? svc.idleTimeoutMs,
       resumeWindowMs: this.#config.session.resume_window * 1000,
       resumeBufferMessages: this.#config.session.resume_buffer_messages,
+      resumeBufferBytes: this.#config.session.max_resume_buffer_bytes,
       logger: this.#log.child({ service, session: client.sessionId }),
       onClosed: (s) => this.#sessions.delete(s.id),
       observer: this.#observer?.(service),

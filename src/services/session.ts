@@ -1,9 +1,9 @@
 // A session: one MCPClient bound to one channel at a time. It hands the client's requests to its
 // ClientRequests (the service queue, the channel's order, deadlines, cancellation) and routes the
-// server's messages back to the attached sink; buffers them while detached (bounded) for a resume;
-// answers a repeated initialize from memory; enforces the idle timeout; pauses the client while
-// the server's stdin is full; and on the process's death fails every request in flight at once
-// and closes its channel.
+// server's messages back to the attached sink; buffers them while detached for a resume (bounded
+// in messages and in bytes: past either the session ends with slow_consumer); answers a repeated
+// initialize from memory; enforces the idle timeout; pauses the client while the server's stdin
+// is full; and on the process's death fails every request in flight at once and closes its channel.
 
 import { McpmuxError, errorResponse, type ErrorData, type Reason } from '../errors.js';
 import { toLine } from '../jsonrpc/codec.js';
@@ -19,6 +19,7 @@ import { exitError } from '../mcp/mcp-helpers.js';
 import { ClientRequests } from './client-requests.js';
 import { relayRequest } from './relay-request.js';
 import type { RequestQueue } from './request-queue.js';
+import { ResumeBuffer } from './resume-buffer.js';
 
 export interface SessionSink {
   /** One JSON-RPC message (a single line of JSON) for the client. */
@@ -49,6 +50,8 @@ export interface SessionOptions {
   idleTimeoutMs: number;
   resumeWindowMs: number;
   resumeBufferMessages: number;
+  /** Bytes of server messages kept for a detached session (UTF-8). */
+  resumeBufferBytes: number;
   logger: Logger;
   /** Called once the session has ended and its process is gone. */
   onClosed?: (session: Session, reason: Reason) => void;
@@ -74,7 +77,7 @@ export class Session {
   readonly #requests: ClientRequests;
   #sink: SessionSink | undefined;
   #state: SessionState = 'detached';
-  #buffer: string[] = [];
+  readonly #buffer: ResumeBuffer;
   #initializeId: JsonRpcId | undefined;
   #initializeResult: unknown;
   #initializedSent = false;
@@ -90,6 +93,7 @@ export class Session {
     this.#queue = queue;
     this.#options = options;
     this.#log = options.logger;
+    this.#buffer = new ResumeBuffer(options.resumeBufferMessages, options.resumeBufferBytes);
     this.#requests = new ClientRequests({
       queue,
       client,
@@ -138,9 +142,7 @@ export class Session {
     clearTimeout(this.#resumeTimer);
     this.#sink = sink;
     this.#state = 'attached';
-    const buffered = this.#buffer;
-    this.#buffer = [];
-    for (const line of buffered) sink.send(line);
+    for (const line of this.#buffer.take()) sink.send(line);
     // The server's stdin is still full from before: this channel waits for it like the last one.
     if (this.#stdinDrained !== undefined) sink.inputCongested?.(this.#stdinDrained);
     this.lastActivity = Date.now();
@@ -286,14 +288,16 @@ export class Session {
       return;
     }
     if (this.#state !== 'detached') return;
-    this.#buffer.push(line);
-    if (this.#buffer.length > this.#options.resumeBufferMessages) {
-      const data: ErrorData = { buffered: this.#buffer.length };
-      void this.close(
-        'slow_consumer',
-        new McpmuxError('slow_consumer', 'resume buffer full', data),
-      );
-    }
+    const limit = this.#buffer.push(line);
+    if (limit === undefined) return;
+    const data: ErrorData = {
+      buffered: this.#buffer.size,
+      buffered_bytes: this.#buffer.bytes,
+      limit,
+    };
+    this.#buffer.take(); // the session is over: nobody will read them
+    this.#log.warn(data, 'resume buffer full: closing the detached session');
+    void this.close('slow_consumer', new McpmuxError('slow_consumer', 'resume buffer full', data));
   }
 
   #armIdle(): void {

@@ -7,7 +7,7 @@ import { fixtureService } from '../helpers/config.js';
 import { isAlive, waitFor } from '../helpers/processes.js';
 import { INIT_PARAMS, startRelay, WsCursor, type TestRelay } from '../helpers/relay.js';
 import { resultText, toolCall } from '../helpers/jsonrpc.js';
-import { refusedUpgrade } from '../helpers/http.js';
+import { captureLogs, refusedUpgrade } from '../helpers/http.js';
 
 const call = toolCall;
 const textOf = resultText;
@@ -300,6 +300,31 @@ describe('relay limits and endpoint edges', function () {
       expect(replies.map(textOf)).to.deep.equal(['m1', 'm2', 'm3', 'm4', 'm5']);
     });
 
+    it('bounds in bytes what it holds before `opened`: past it a request gets queue_full at once', async function () {
+      // small answers, so only the held requests count against max_buffered_bytes
+      await start({ fixture: fixtureService() }, { session: { max_buffered_bytes: 4096 } });
+      const c = await mux();
+      const ping = (id: number) => ({
+        jsonrpc: '2.0',
+        id,
+        method: 'ping',
+        params: { pad: 'z'.repeat(1500) },
+      });
+      c.send({ type: 'open', channel: 'c1', service: 'fixture' });
+      c.send(
+        envMessage('c1', { jsonrpc: '2.0', id: 'init', method: 'initialize', params: INIT_PARAMS }),
+      );
+      for (let i = 1; i <= 3; i++) c.send(envMessage('c1', ping(i)));
+      const byId = new Map<unknown, any>();
+      while (byId.size < 4) {
+        const env = await c.next();
+        if (env.type === 'message') byId.set(env.message.id, env.message);
+      }
+      expect(byId.get(1)).to.deep.include({ result: {} });
+      expect(byId.get(2)).to.deep.include({ result: {} });
+      expect(byId.get(3).error?.data?.reason).to.equal('queue_full'); // ~4.7 KB held > 4096
+    });
+
     it('stops the session on a `close` envelope: closed with session_closed, the process exits', async function () {
       await start({ fixture: fixtureService() });
       const c = await mux();
@@ -436,6 +461,52 @@ describe('relay limits and endpoint edges', function () {
       expect(match.error, JSON.stringify(match.error)).to.equal(undefined);
       expect(textOf(match)).to.equal(`flooded ${COUNT}`);
       expect(read).to.equal(COUNT);
+    });
+  });
+
+  describe('resume buffer in bytes', function () {
+    it('ends a detached session whose server keeps writing 1 MiB lines with slow_consumer; relay memory stays bounded', async function () {
+      this.timeout(60_000);
+      const MiB = 1024 * 1024;
+      const logs = captureLogs();
+      const r = await start(
+        { fixture: fixtureService() },
+        { session: { max_resume_buffer_bytes: 8 * MiB }, logger: logs.logger },
+      );
+      const c = await direct();
+      await handshakeDirect(c);
+      const sessionId = c.headers['mcpmux-session']!;
+      const session = r.relay.registry.get(sessionId)!;
+      c.send(call(1, 'flood-stdout', { count: 10_000, size: MiB }));
+      // the flood reaches the client, then its connection drops: the session waits for a resume
+      const { match: first } = await c.until((m) => m.method === 'notifications/message', 15_000);
+      expect(first.params.data).to.have.length(MiB);
+      const rssBefore = process.memoryUsage().rss;
+      let rssPeak = rssBefore;
+      c.ws.terminate();
+      await waitFor(
+        () => {
+          rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+          return r.relay.registry.get(sessionId) === undefined;
+        },
+        20_000,
+        'the detached session to end',
+      );
+      expect(session.state).to.equal('closed');
+      const closed = logs
+        .lines()
+        .find((l) => l.session === sessionId && l.msg === 'session closed');
+      expect(closed, 'a session closed log line').to.not.equal(undefined);
+      expect(closed.reason).to.equal('slow_consumer');
+      const full = logs.lines().find((l) => l.msg?.startsWith('resume buffer full'));
+      expect(full).to.include({ limit: 'max_resume_buffer_bytes' });
+      expect(full.buffered_bytes).to.be.within(8 * MiB, 10 * MiB);
+      const growthMb = (rssPeak - rssBefore) / MiB;
+      expect(growthMb, `rss growth ${growthMb.toFixed(1)} MB`).to.be.lessThan(150);
+      // and the session cannot be resumed
+      const again = await WsCursor.connect(r.ws(`/mcp/fixture?session=${sessionId}`), 'mcp');
+      cursors.push(again);
+      expect((await again.expectClose()).code).to.equal(4009); // unknown_session
     });
   });
 
