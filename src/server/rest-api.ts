@@ -1,7 +1,8 @@
 // The REST API (SPEC §7): a drop-in for the SignalWire MCP gateway's routes, so its mcp_gateway
 // agent skill and its curl examples work unchanged, without its bugs: one session_id may use several
-// services, a tool error is 200 with isError (never 500), bad input is 400, unknown things 404, a
-// body over max_message_bytes 413, and only faults are 5xx. No command line or env leaves here.
+// services, a tool error is 200 with isError (never 500), bad input is 400 (also `metadata` over
+// MAX_METADATA_BYTES), unknown things 404, a body over max_message_bytes 413, and only faults are
+// 5xx. No command line or env leaves here.
 //
 //   GET    /services                  {name: {description, enabled, state, sessions}}
 //   GET    /services/{name}/tools     {service, tools}            (cached; no process per request)
@@ -24,6 +25,9 @@ import type { SecurityLog } from './security-log.js';
 /** Largest accepted `timeout` of a call body, in seconds (SignalWire's bound). */
 export const MAX_SESSION_TIMEOUT_S = 3600;
 
+/** Largest `metadata` of a call body, as JSON in UTF-8 bytes: it is kept and listed per session. */
+export const MAX_METADATA_BYTES = 16 * 1024;
+
 export interface RestDeps {
   manager: MCPManager;
   registry: SessionRegistry;
@@ -45,6 +49,15 @@ interface CallBody {
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** UTF-8 bytes of `value` as JSON; NaN when it cannot be serialised (too deep). */
+function jsonBytes(value: unknown): number {
+  try {
+    return Buffer.byteLength(JSON.stringify(value));
+  } catch {
+    return NaN;
+  }
+}
+
 /** Validates a call body: the parsed body, or what is wrong with it. */
 export function parseCallBody(value: unknown): CallBody | string {
   if (!isRecord(value)) return 'the body must be a JSON object';
@@ -61,6 +74,9 @@ export function parseCallBody(value: unknown): CallBody | string {
   }
   if (!isRecord(args)) return "'arguments' must be an object";
   if (!isRecord(metadata)) return "'metadata' must be an object";
+  if (!(jsonBytes(metadata) <= MAX_METADATA_BYTES)) {
+    return `'metadata' must be at most ${MAX_METADATA_BYTES} bytes of JSON`;
+  }
   if (
     timeout !== undefined &&
     (typeof timeout !== 'number' ||

@@ -297,6 +297,7 @@ describe('REST API', function () {
       { ...base, arguments: [] },
       { ...base, arguments: 'x' },
       { ...base, metadata: 'x' },
+      { ...base, metadata: { blob: 'm'.repeat(16 * 1024) } }, // over 16 KiB of JSON
       { ...base, timeout: 0 },
       { ...base, timeout: -1 },
       { ...base, timeout: 3601 },
@@ -305,6 +306,11 @@ describe('REST API', function () {
     ];
     for (const body of bad) expectError(await call('todo', body), 400, 'bad_input');
     expect((await call('todo', { ...base, timeout: 3600 })).status).to.equal(200);
+    const fits = { blob: 'm'.repeat(16 * 1024 - 20) }; // 16 KiB of JSON with its braces
+    expect((await call('todo', { ...base, session_id: 'meta', metadata: fits })).status).to.equal(
+      200,
+    );
+    expect((await get('/sessions')).body.meta.metadata).to.deep.equal(fits);
     expect(
       (await call('todo', { ...base, session_id: 'A-z_0.9:x', timeout: 0.5 })).status,
     ).to.equal(200);
