@@ -121,6 +121,8 @@ export class Relay {
       connection: (ws, socket, target, context, req) =>
         this.#onConnection(ws, socket, target, context as DirectPrepared | undefined, req),
       socket: (socket) => this.metrics.trackSocket(socket),
+      admitSocket: (socket) => this.#access.admitSocket(socket),
+      upgrading: (socket) => this.#access.releaseSocket(socket),
     });
   }
 

@@ -5,9 +5,12 @@
 //                    (415)                                              (health routes: Host only)
 //   upgrades:        Host (403) → Origin (403) → auth (401, ?access_token allowed) → rate limit (429)
 //                    → connection caps (503), reserved until the socket closes
+//   TCP connections: max_http_connections_per_address of the peer (closed at once, 503 best effort)
+//                    until they close or become a WebSocket
 //   WebSocket requests: the same rate limit, answered as a JSON-RPC error (rate_limited)
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Config } from '../config/types.js';
 import { McpmuxError, type Reason } from '../errors.js';
 import type { AdmitRequest } from '../mux/channel.js';
@@ -62,6 +65,10 @@ export class AccessControl {
   readonly #maxPerAddress: number;
   #connections = 0;
   readonly #perAddress = new Map<string, number>();
+  readonly #maxHttpPerAddress: number;
+  /** Plain-HTTP connections (TCP peers, not X-Forwarded-For) by address. */
+  readonly #httpPerAddress = new Map<string, number>();
+  readonly #httpCounted = new WeakMap<Socket, string>();
 
   constructor(options: AccessOptions) {
     const { server, rate_limiting: rate } = options.config;
@@ -74,6 +81,7 @@ export class AccessControl {
     this.#trustProxy = server.trust_proxy;
     this.#maxConnections = server.max_connections;
     this.#maxPerAddress = server.max_connections_per_address;
+    this.#maxHttpPerAddress = server.max_http_connections_per_address;
   }
 
   /** Connections reserved or open (upgrades count from the moment they pass the checks). */
@@ -163,6 +171,38 @@ export class AccessControl {
       if (left > 0) this.#perAddress.set(ip, left);
       else this.#perAddress.delete(ip);
     });
+  }
+
+  /**
+   * Counts a new TCP connection against max_http_connections_per_address (its peer address, also
+   * behind a proxy): the refusal when the address already holds that many, else undefined.
+   */
+  admitSocket(socket: Socket): McpmuxError | undefined {
+    if (this.#maxHttpPerAddress === 0) return undefined;
+    const ip = normalizeAddress(socket.remoteAddress ?? 'unknown');
+    const open = this.#httpPerAddress.get(ip) ?? 0;
+    if (open >= this.#maxHttpPerAddress) {
+      const limit = 'max_http_connections_per_address';
+      this.#refused('connection_limit');
+      this.#security.event('connection_limit', { ip, limit });
+      return new McpmuxError('connection_limit', `connection limit reached (${limit})`, { limit });
+    }
+    this.#httpPerAddress.set(ip, open + 1);
+    this.#httpCounted.set(socket, ip);
+    socket.once('close', () => this.releaseSocket(socket));
+    return undefined;
+  }
+
+  /** The connection is no longer a plain-HTTP one (it closed, or became a WebSocket). */
+  releaseSocket(socket: Socket): void {
+    // Under TLS the upgrade's socket wraps the TCP one that was counted.
+    const tcp = (socket as Socket & { _parent?: Socket })._parent ?? socket;
+    const ip = this.#httpCounted.get(tcp);
+    if (ip === undefined) return;
+    this.#httpCounted.delete(tcp);
+    const left = (this.#httpPerAddress.get(ip) ?? 1) - 1;
+    if (left > 0) this.#httpPerAddress.set(ip, left);
+    else this.#httpPerAddress.delete(ip);
   }
 
   /** The rate limit for one connection's requests (undefined when rate limiting is off). */

@@ -66,6 +66,13 @@ export interface HttpHandlers {
   ): void;
   /** Every accepted TCP connection (metrics count its bytes). */
   socket?(socket: Socket): void;
+  /**
+   * Asked first for every accepted TCP connection (the per-address cap): an error closes it at
+   * once, after a best-effort HTTP answer with the error's status and reason.
+   */
+  admitSocket?(socket: Socket): McpmuxError | undefined;
+  /** A connection became a WebSocket upgrade: it stops counting as a plain-HTTP connection. */
+  upgrading?(socket: Socket): void;
 }
 
 type UpgradeRequest = IncomingMessage & { mcpmuxTarget?: UpgradeTarget; mcpmuxHeaders?: string[] };
@@ -198,6 +205,15 @@ export function createHttpServer(
     throw new Error('server.tls.cert and server.tls.key must be set together (or both left empty)');
   }
   const secure = tls.cert !== '';
+  const { headers_timeout: headersS, body_timeout: bodyS } = config.server;
+  const headersTimeout = Math.round(headersS * 1000);
+  // node:http answers 408 and closes a connection whose headers (whole request) took longer; it
+  // looks every connectionsCheckingInterval, so a short timeout is checked as often.
+  const timeouts = {
+    headersTimeout,
+    requestTimeout: Math.max(headersTimeout, Math.round(bodyS * 1000)),
+    connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.round(headersTimeout / 2))),
+  };
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     if (secure) res.setHeader('strict-transport-security', 'max-age=31536000');
     let url: URL;
@@ -210,12 +226,28 @@ export function createHttpServer(
     handlers.request(req, res, url);
   };
   const server: Server = secure
-    ? createHttpsServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key) }, onRequest)
-    : createPlainServer(onRequest);
+    ? createHttpsServer(
+        { cert: readFileSync(tls.cert), key: readFileSync(tls.key), ...timeouts },
+        onRequest,
+      )
+    : createPlainServer(timeouts, onRequest);
   server.keepAliveTimeout = 65_000;
-  if (handlers.socket !== undefined) {
-    server.on('connection', (socket: Socket) => handlers.socket?.(socket));
-  }
+  // With TLS, 'connection' is the raw TCP socket: the cap applies before any handshake.
+  server.on('connection', (socket: Socket) => {
+    const refused = handlers.admitSocket?.(socket);
+    if (refused !== undefined) {
+      if (secure) {
+        socket.destroy(); // no TLS session yet to answer in
+        return;
+      }
+      socket.on('error', () => socket.destroy());
+      const status = REASONS[refused.reason].httpStatus;
+      refuseUpgrade(socket, status, refused.reason, refused.message);
+      socket.once('finish', () => socket.destroy());
+      return;
+    }
+    handlers.socket?.(socket);
+  });
 
   const wss = new WebSocketServer({
     noServer: true,
@@ -233,6 +265,7 @@ export function createHttpServer(
 
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     socket.on('error', () => socket.destroy());
+    handlers.upgrading?.(socket);
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://relay');

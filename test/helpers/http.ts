@@ -3,6 +3,7 @@
 // in-memory log sink.
 
 import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -168,3 +169,53 @@ export const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 export const basic = (user: string, password: string) => ({
   authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
 });
+
+/** A raw TCP connection to `url`'s host and port (optionally from `localAddress`), its bytes collected. */
+export interface RawConnection {
+  socket: Socket;
+  /** Everything received so far. */
+  received(): string;
+  /** Resolves when the socket has closed (either side), within `timeoutMs`. */
+  closed(timeoutMs?: number): Promise<string>;
+}
+
+export async function rawConnect(url: string, localAddress?: string): Promise<RawConnection> {
+  const { hostname, port } = new URL(url);
+  const socket = connect({
+    host: hostname,
+    port: Number(port),
+    ...(localAddress !== undefined && { localAddress }),
+  });
+  const chunks: Buffer[] = [];
+  socket.on('data', (c: Buffer) => chunks.push(c));
+  socket.on('error', () => undefined);
+  const closing = once(socket, 'close');
+  await Promise.race([
+    once(socket, 'connect'),
+    closing.then(() => {
+      throw new Error(`connection to ${url} closed before it opened`);
+    }),
+  ]);
+  const received = () => Buffer.concat(chunks).toString('utf8');
+  return {
+    socket,
+    received,
+    closed: async (timeoutMs = 5000) => {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          closing,
+          new Promise((_, reject) => {
+            timer = setTimeout(
+              () => reject(new Error(`socket still open after ${timeoutMs} ms`)),
+              timeoutMs,
+            );
+          }),
+        ]);
+      } finally {
+        clearTimeout(timer);
+      }
+      return received();
+    },
+  };
+}

@@ -7,7 +7,13 @@ import { fixtureService } from '../helpers/config.js';
 import { isAlive, waitFor } from '../helpers/processes.js';
 import { INIT_PARAMS, startRelay, WsCursor, type TestRelay } from '../helpers/relay.js';
 import { resultText, toolCall } from '../helpers/jsonrpc.js';
-import { captureLogs, refusedUpgrade } from '../helpers/http.js';
+import {
+  captureLogs,
+  http,
+  rawConnect,
+  refusedUpgrade,
+  type RawConnection,
+} from '../helpers/http.js';
 
 const call = toolCall;
 const textOf = resultText;
@@ -348,6 +354,51 @@ describe('relay limits and endpoint edges', function () {
         channel: 'c1',
         reason: 'unknown_channel',
       });
+    });
+  });
+
+  describe('plain HTTP connections', function () {
+    it('caps half-open requests per address, still answers other addresses, and closes them after headers_timeout', async function () {
+      const r = await start(
+        { fixture: fixtureService() },
+        { server: { max_http_connections_per_address: 5, headers_timeout: 0.5, body_timeout: 1 } },
+      );
+      const halfOpen: RawConnection[] = [];
+      try {
+        for (let i = 0; i < 5; i++) {
+          const conn = await rawConnect(r.url);
+          conn.socket.write(`GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Part: ${i}`);
+          halfOpen.push(conn);
+        }
+        // the sixth from the same address is closed at once, with a 503 connection_limit
+        const sixth = await rawConnect(r.url);
+        const answer = await sixth.closed(2000);
+        expect(answer).to.match(/^HTTP\/1\.1 503 /);
+        expect(answer).to.include('"reason":"connection_limit"');
+        expect(answer).to.include('max_http_connections_per_address');
+        // another address is served meanwhile
+        const other = await rawConnect(r.url, '127.0.0.2');
+        other.socket.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
+        expect(await other.closed()).to.match(/^HTTP\/1\.1 200 /);
+        // the half-open ones are answered 408 and closed once headers_timeout has passed
+        for (const conn of halfOpen) expect(await conn.closed(5000)).to.match(/^HTTP\/1\.1 408 /);
+      } finally {
+        for (const conn of halfOpen) conn.socket.destroy();
+      }
+      // their places are free again
+      const again = await http(`${r.url}/healthz`);
+      expect(again.status).to.equal(200);
+    });
+
+    it('does not count a connection that became a WebSocket against the HTTP cap', async function () {
+      await start(
+        { fixture: fixtureService() },
+        { server: { max_http_connections_per_address: 2 } },
+      );
+      await mux();
+      await mux();
+      await mux();
+      expect((await http(`${relay!.url}/healthz`)).status).to.equal(200);
     });
   });
 
