@@ -16,6 +16,7 @@ import type { Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Config } from '../config/types.js';
 import { McpmuxError, REASONS, type Reason } from '../errors.js';
+import { httpTimeouts, reasonOnOversize } from './http-limits.js';
 
 export const MCP_SUBPROTOCOL = 'mcp';
 
@@ -205,15 +206,7 @@ export function createHttpServer(
     throw new Error('server.tls.cert and server.tls.key must be set together (or both left empty)');
   }
   const secure = tls.cert !== '';
-  const { headers_timeout: headersS, body_timeout: bodyS } = config.server;
-  const headersTimeout = Math.round(headersS * 1000);
-  // node:http answers 408 and closes a connection whose headers (whole request) took longer; it
-  // looks every connectionsCheckingInterval, so a short timeout is checked as often.
-  const timeouts = {
-    headersTimeout,
-    requestTimeout: Math.max(headersTimeout, Math.round(bodyS * 1000)),
-    connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.round(headersTimeout / 2))),
-  };
+  const timeouts = httpTimeouts(config.server);
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     if (secure) res.setHeader('strict-transport-security', 'max-age=31536000');
     let url: URL;
@@ -299,6 +292,7 @@ export function createHttpServer(
       });
       wss.handleUpgrade(req, socket, head, (ws) => {
         completed = true;
+        reasonOnOversize(ws, config.server.max_message_bytes);
         handlers.connection(ws, socket, target, context, req);
       });
     });

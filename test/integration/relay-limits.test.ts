@@ -137,7 +137,9 @@ describe('relay limits and endpoint edges', function () {
       c.send(call(2, 'echo', { text: 'y'.repeat(60_000) }));
       expect(textOf(await c.next())).to.have.length(60_000);
       c.send(call(3, 'echo', { text: 'x'.repeat(70_000) }));
-      expect((await c.expectClose()).code).to.equal(1009);
+      const closed = await c.expectClose();
+      expect(closed.code).to.equal(1009);
+      expect(closed.reason).to.equal('message_too_large: a frame over 65536 bytes');
       // the session is detached (waiting for a resume) or closed, never left attached
       await waitFor(
         () => {
@@ -157,7 +159,9 @@ describe('relay limits and endpoint edges', function () {
       const c = await mux();
       await openMuxChannel(c, 'c1');
       c.send(envMessage('c1', call(1, 'echo', { text: 'x'.repeat(70_000) })));
-      expect((await c.expectClose()).code).to.equal(1009);
+      const closed = await c.expectClose();
+      expect(closed.code).to.equal(1009);
+      expect(closed.reason).to.equal('message_too_large: a frame over 65536 bytes');
     });
   });
 
