@@ -365,7 +365,7 @@ describe('relay limits and endpoint edges', function () {
     it('caps half-open requests per address, still answers other addresses, and closes them after headers_timeout', async function () {
       const r = await start(
         { fixture: fixtureService() },
-        { server: { max_http_connections_per_address: 5, headers_timeout: 0.5, body_timeout: 1 } },
+        { server: { max_http_connections_per_address: 5, headers_timeout: 2, body_timeout: 3 } },
       );
       const halfOpen: RawConnection[] = [];
       try {
@@ -385,7 +385,7 @@ describe('relay limits and endpoint edges', function () {
         other.socket.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
         expect(await other.closed()).to.match(/^HTTP\/1\.1 200 /);
         // the half-open ones are answered 408 and closed once headers_timeout has passed
-        for (const conn of halfOpen) expect(await conn.closed(5000)).to.match(/^HTTP\/1\.1 408 /);
+        for (const conn of halfOpen) expect(await conn.closed(10_000)).to.match(/^HTTP\/1\.1 408 /);
       } finally {
         for (const conn of halfOpen) conn.socket.destroy();
       }
