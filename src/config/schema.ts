@@ -47,7 +47,7 @@ const bool = (doc: string, def: boolean, extra: Extra = {}): LeafSpec => ({
 export const configSchema = {
   server: {
     host: str(
-      'Address to listen on. Loopback by default; 0.0.0.0 is an explicit choice.',
+      'Address to listen on. Loopback by default; another address (0.0.0.0) needs auth or allow_unauthenticated (protected mode).',
       '127.0.0.1',
       {
         env: 'MCPMUX_HOST',

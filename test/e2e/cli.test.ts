@@ -228,6 +228,29 @@ describe('mcpmux command (dist/cli.js)', function () {
       expect(r.stdout).not.to.include('is valid');
     });
 
+    it('refuses a non-loopback --host without auth (protected mode) with exit 1, naming the keys; allow_unauthenticated lets it pass', function () {
+      const file = join(dir, 'open.json');
+      writeFileSync(
+        file,
+        JSON.stringify({ services: { fixture: { command: ['node', FIXTURE_SERVER] } } }),
+      );
+      const r = runCli(['--check', '--config', file, '--host', '0.0.0.0']);
+      expect(r.status).to.equal(1);
+      expect(r.stderr).to.include('server.host "0.0.0.0" is not a loopback address');
+      expect(r.stderr).to.include('protected mode');
+      expect(r.stderr).to.include('server.allow_unauthenticated');
+      const allowed = join(dir, 'allowed.json');
+      writeFileSync(
+        allowed,
+        JSON.stringify({
+          server: { allow_unauthenticated: true },
+          services: { fixture: { command: ['node', FIXTURE_SERVER] } },
+        }),
+      );
+      const ok = runCli(['--check', '--config', allowed, '--host', '0.0.0.0']);
+      expect(ok.status, ok.stderr).to.equal(0);
+    });
+
     it('accepts the SignalWire gateway sample config with warnings for the keys it does not know', function () {
       const r = runCli(['--check', '--config', SIGNALWIRE_CONFIG]);
       expect(r.status, r.stderr).to.equal(0);

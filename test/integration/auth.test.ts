@@ -4,7 +4,8 @@
 // the logs.
 import { request } from 'node:http';
 import { expect } from 'chai';
-import { fixtureService } from '../helpers/config.js';
+import { fixtureService, testConfig } from '../helpers/config.js';
+import { Relay } from '../../src/relay.js';
 import {
   basic,
   bearer,
@@ -348,6 +349,17 @@ describe('access control', function () {
       await start({ server: { allowed_hosts: ['*'] } });
       const any = await http(`${relay!.url}/healthz`, { headers: { host: EVIL } });
       expect(any.status).to.equal(200);
+    });
+  });
+
+  describe('protected mode', function () {
+    it('refuses to build a relay for a non-loopback host without auth, also from code', function () {
+      const config = testConfig({}, { server: { host: '0.0.0.0' } });
+      try {
+        expect(() => new Relay(config)).to.throw(/protected mode/);
+      } finally {
+        config.cleanup();
+      }
     });
   });
 
