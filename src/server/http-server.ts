@@ -72,7 +72,10 @@ export interface HttpHandlers {
    * once, after a best-effort HTTP answer with the error's status and reason.
    */
   admitSocket?(socket: Socket): McpmuxError | undefined;
-  /** A connection became a WebSocket upgrade: it stops counting as a plain-HTTP connection. */
+  /**
+   * A connection became a WebSocket: it stops counting as a plain-HTTP connection (a refused or
+   * pending upgrade still counts until its socket closes).
+   */
   upgrading?(socket: Socket): void;
 }
 
@@ -258,7 +261,6 @@ export function createHttpServer(
 
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     socket.on('error', () => socket.destroy());
-    handlers.upgrading?.(socket);
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://relay');
@@ -292,6 +294,7 @@ export function createHttpServer(
       });
       wss.handleUpgrade(req, socket, head, (ws) => {
         completed = true;
+        handlers.upgrading?.(socket);
         reasonOnOversize(ws, config.server.max_message_bytes);
         handlers.connection(ws, socket, target, context, req);
       });
