@@ -394,6 +394,21 @@ describe('relay limits and endpoint edges', function () {
       expect(again.status).to.equal(200);
     });
 
+    it('closes a request whose body does not arrive within body_timeout with 408; no session is started', async function () {
+      const r = await start(
+        { fixture: fixtureService() },
+        { server: { headers_timeout: 1, body_timeout: 2 } },
+      );
+      const conn = await rawConnect(r.url);
+      conn.socket.write(
+        'POST /services/fixture/call HTTP/1.1\r\nHost: 127.0.0.1\r\n' +
+          'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"tool":',
+      );
+      expect(await conn.closed(10_000)).to.match(/^HTTP\/1\.1 408 /);
+      expect(r.relay.registry.size).to.equal(0);
+      expect((await http(`${r.url}/healthz`)).status).to.equal(200);
+    });
+
     it('does not count a connection that became a WebSocket against the HTTP cap', async function () {
       await start(
         { fixture: fixtureService() },
