@@ -171,6 +171,7 @@ export class Relay {
         url: this.url,
         services: [...this.manager.services.keys()],
         auth: this.#access.auth.enabled,
+        host_check: this.#access.hosts.checking,
         rate_limiting: this.config.rate_limiting.enabled,
       },
       'listening',
