@@ -1,6 +1,7 @@
 // /ws (subprotocol mcpmux.v1): many channels, any mix of services, on one WebSocket. Every frame
 // is an envelope. A bad envelope gets an `error` envelope; only a client that keeps sending
-// garbage (MAX_BAD_ENVELOPES in a row) is disconnected. A `close` envelope or a deliberate close
+// garbage (MAX_BAD_ENVELOPES in a row), or that does not read the answers to what it sends
+// (past max_buffered_bytes), is disconnected. A `close` envelope or a deliberate close
 // of the socket stops sessions; a dropped socket detaches every channel (they wait resume_window).
 
 import type { Socket } from 'node:net';
@@ -32,8 +33,17 @@ export function serveMux(ws: WebSocket, socket: Socket, ctx: MuxContext): void {
   const channels = new Map<string, Channel>();
   const pauseInput = inputPauser(ws);
   let badInARow = 0;
+  let shed = false;
 
-  const send = (data: string) => outflow.send(data);
+  // The relay's error envelopes count against max_buffered_bytes too: a client that keeps sending
+  // but never reads the answers is dropped (not detached: its sessions stop with slow_consumer).
+  const send = (data: string) => {
+    if (outflow.send(data) || shed) return true;
+    shed = true;
+    ctx.logger.info({ buffered: outflow.bufferedAmount }, 'mux client not reading: dropped');
+    ws.terminate();
+    return false;
+  };
 
   const open = (env: Extract<ClientEnvelope, { type: 'open' }>) => {
     const name = env.channel;
@@ -57,13 +67,13 @@ export function serveMux(ws: WebSocket, socket: Socket, ctx: MuxContext): void {
       },
       opened: (session, resumed) => {
         outflow.add(session);
-        send(openedEnvelope(name, session.id, resumed));
+        outflow.send(openedEnvelope(name, session.id, resumed));
       },
       pauseInput,
       closed: (reason: Reason, message: string) => {
         if (channels.get(name) === channel) channels.delete(name);
         if (channel.session !== undefined) outflow.delete(channel.session);
-        send(closedEnvelope(name, reason, message));
+        outflow.send(closedEnvelope(name, reason, message)); // one per channel: bounded
       },
       admit: ctx.admit,
       maxHeldBytes: ctx.maxBufferedBytes,
@@ -110,7 +120,8 @@ export function serveMux(ws: WebSocket, socket: Socket, ctx: MuxContext): void {
     outflow.close();
     const deliberate = isDeliberateClose(code);
     for (const channel of channels.values()) {
-      if (deliberate) void channel.close('session_closed');
+      if (shed) void channel.close('slow_consumer');
+      else if (deliberate) void channel.close('session_closed');
       else channel.detach();
     }
     channels.clear();

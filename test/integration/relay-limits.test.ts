@@ -273,6 +273,38 @@ describe('relay limits and endpoint edges', function () {
       await openMuxChannel(c, 'c');
     });
 
+    it('drops a /ws client that keeps sending but never reads the error envelopes, past max_buffered_bytes', async function () {
+      this.timeout(60_000);
+      const r = await start(
+        { fixture: fixtureService() },
+        { session: { max_buffered_bytes: 64 * 1024 } },
+      );
+      const c = await mux();
+      await openMuxChannel(c, 'c1');
+      const session = r.relay.registry.all()[0]!;
+      const socket = (c.ws as any)._socket as Socket;
+      socket.pause(); // the client stops reading
+      const rssBefore = process.memoryUsage().rss;
+      // valid envelopes for a channel that is not open: each answered with an error envelope
+      const frame = JSON.stringify(envMessage('nope', { jsonrpc: '2.0', method: 'x' }));
+      let sent = 0;
+      await waitFor(
+        () => {
+          if (r.relay.connectionCount === 0) return true;
+          for (let i = 0; i < 2000 && c.ws.readyState === c.ws.OPEN; i++, sent++) c.ws.send(frame);
+          return false;
+        },
+        45_000,
+        'the relay to drop the connection',
+      );
+      const growthMb = (process.memoryUsage().rss - rssBefore) / (1024 * 1024);
+      expect(growthMb, `rss growth ${growthMb.toFixed(1)} MB after ${sent} frames`).to.be.lessThan(
+        200,
+      );
+      // its sessions stop (not left detached)
+      await waitFor(() => session.state === 'closed', 10_000, 'the session to stop');
+    });
+
     it('closes a /ws connection with 1008 after 100 bad envelopes in a row, each answered', async function () {
       await start({ fixture: fixtureService() });
       const c = await mux();
