@@ -88,7 +88,10 @@ a warning (\`unknown key session.cleanup_interval (ignored)\`), never an error. 
 \`session.cleanup_interval\` (sessions expire on their own timers), \`rate_limiting.default_limits\`,
 \`tools_limit\`, \`call_limit\`, \`session_delete_limit\`, \`storage_uri\` (mcpmux has
 \`rate_limiting.requests_per_minute\`), \`services.<name>.sandbox.note\` and \`allowed_paths\`, and a
-\`security\` section. Differences on purpose: \`host\` defaults to 127.0.0.1, not 0.0.0.0; string values
+\`security\` section. Differences on purpose: \`host\` defaults to 127.0.0.1, not 0.0.0.0, and another
+address needs auth (the sample's \`admin\`/\`changeme\` counts; emptied, it refuses to start unless
+\`server.allow_unauthenticated\` is true); on loopback the \`Host\` header must be a loopback name or in
+\`server.allowed_hosts\`; \`allowed_origins: ["*"]\` with Basic auth is an error; string values
 are never turned into numbers or booleans unless their key has that type; disabled services are listed
 (and may omit \`command\`, with a warning) instead of being dropped; TLS comes from
 \`server.tls.cert\`/\`key\`, not from \`./certs/server.pem\`.
