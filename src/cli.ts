@@ -88,15 +88,17 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`mcpmux: invalid configuration\n${err.message}\n`);
     return 1;
   }
-  const { config, warnings } = loaded;
+  const { config, warnings, notices } = loaded;
   if (values.check === true) {
     for (const w of warnings) process.stdout.write(`warning: ${w}\n`);
+    for (const n of notices) process.stdout.write(`${n}\n`);
     process.stdout.write(`config ${file} is valid\n${describeServices(config)}\n`);
     return 0;
   }
 
   const log = createLogger({ level: config.logging.level, file: config.logging.file });
   for (const w of warnings) log.warn({ config: file }, w);
+  for (const n of notices) log.info({ config: file }, n);
   const { auth_token, auth_user, auth_password } = config.server;
   if (auth_token === '' && (auth_user === '' || auth_password === '')) {
     log.warn('no auth_token or auth_user/auth_password set: the relay accepts every client');

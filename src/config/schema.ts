@@ -44,6 +44,13 @@ const bool = (doc: string, def: boolean, extra: Extra = {}): LeafSpec => ({
   ...extra,
 });
 
+const limits = (doc: string, def: string | string[], env: string): LeafSpec => ({
+  doc: `${doc} Empty = none. See docs/operations.md.`,
+  format: 'mcpmux-rate-limits',
+  default: def,
+  env,
+});
+
 export const configSchema = {
   server: {
     host: str(
@@ -178,6 +185,35 @@ export const configSchema = {
         env: 'MCPMUX_REQUESTS_PER_MINUTE',
       },
     ),
+    // SignalWire gateway keys (flask-limiter strings); each applies when set, whatever `enabled`.
+    default_limits: limits(
+      'Gateway key: limits per client and route for GET /health, /services and /sessions.',
+      [],
+      'MCPMUX_RATE_DEFAULT_LIMITS',
+    ),
+    tools_limit: limits(
+      'Gateway key: limit per client for GET /services/{name}/tools.',
+      '',
+      'MCPMUX_RATE_TOOLS_LIMIT',
+    ),
+    call_limit: limits(
+      'Gateway key: limit per client for POST /services/{name}/call.',
+      '',
+      'MCPMUX_RATE_CALL_LIMIT',
+    ),
+    session_delete_limit: limits(
+      'Gateway key: limit per client for DELETE /sessions/{id}.',
+      '',
+      'MCPMUX_RATE_SESSION_DELETE_LIMIT',
+    ),
+  },
+  rest: {
+    ended_sessions: {
+      doc: 'A REST session that ended on its own (idle, crash): "restart" serves the next call on a fresh one (session_restarted: true in the answer); "report" answers it with the end reason once (410/502).',
+      format: 'mcpmux-ended-sessions',
+      default: 'restart',
+      env: 'MCPMUX_REST_ENDED_SESSIONS',
+    },
   },
   logging: {
     level: {
@@ -198,7 +234,7 @@ export const serviceSchema = {
     default: [],
   },
   description: str('Shown by GET /services and mcpmux --check.', ''),
-  enabled: bool('A disabled service is listed but refuses sessions.', true),
+  enabled: bool('A disabled service is not listed and refuses sessions (404).', true),
   env: {
     doc: 'Variables set for the process, even under restricted_env (may set NODE_OPTIONS etc.).',
     format: 'mcpmux-string-map',

@@ -68,6 +68,7 @@ export interface TestConfigOptions {
   server?: Partial<Config['server']>;
   session?: Partial<Config['session']>;
   rate_limiting?: Partial<Config['rate_limiting']>;
+  rest?: Partial<Config['rest']>;
 }
 
 /** A whole config with a fresh sandbox dir; call cleanup() to remove it. */
@@ -104,7 +105,16 @@ export function testConfig(
       ...options.session,
     },
     services,
-    rate_limiting: { enabled: false, requests_per_minute: 600, ...options.rate_limiting },
+    rate_limiting: {
+      enabled: false,
+      requests_per_minute: 600,
+      default_limits: [],
+      tools_limit: '',
+      call_limit: '',
+      session_delete_limit: '',
+      ...options.rate_limiting,
+    },
+    rest: { ended_sessions: 'restart', ...options.rest },
     logging: { level: 'silent', file: '' },
     cleanup: () => rmSync(sandboxDir, { recursive: true, force: true }),
   };
