@@ -20,7 +20,8 @@ import { RelayMetrics } from './server/metrics.js';
 import { serveMux } from './server/mux-connection.js';
 import { addRestRoutes } from './server/rest-api.js';
 import { RestSessions } from './server/rest-sessions.js';
-import { Router, type RouteGuard } from './server/routes.js';
+import { GatewayLimits, sendGatewayRefusal } from './server/gateway-limits.js';
+import { Router, type Route, type RouteGuard } from './server/routes.js';
 import { SecurityLog } from './server/security-log.js';
 
 export const VERSION = '0.1.0';
@@ -60,7 +61,7 @@ export class Relay {
         serviceNames: () => this.manager.services.keys(),
         sessions: () => this.registry.all(),
         queues: () => this.registry.queues(),
-        processes: (name) => this.manager.sessionCount(name),
+        processes: (name) => this.manager.processCount(name),
       },
       VERSION,
     );
@@ -77,14 +78,16 @@ export class Relay {
     this.registry = new SessionRegistry(this.manager, config, this.#log, {
       observer: (service) => this.metrics.requestStats(service),
     });
-    this.restSessions = new RestSessions(this.registry, this.#security);
+    this.restSessions = new RestSessions(this.registry, this.#security, config.rest.ended_sessions);
     this.#access = new AccessControl({
       config,
       security: this.#security,
       refused: (reason) => this.metrics.refused(reason),
     });
+    const gatewayLimits = new GatewayLimits(config.rate_limiting);
     this.#guard = (route, req, res, url) =>
-      route.open === true || this.#access.guardRequest(req, res, url);
+      (!gatewayLimits.enabled || this.#gatewayLimit(gatewayLimits, route, req, res)) &&
+      (route.open === true || this.#access.guardRequest(req, res, url));
     this.router.observe((route, status) => this.metrics.httpRequest(route, status));
     this.#addHealthRoutes();
     this.router.add({
@@ -164,6 +167,7 @@ export class Relay {
         services: [...this.manager.services.keys()],
         auth: this.#access.auth.enabled,
         rate_limiting: this.config.rate_limiting.enabled,
+        tls: this.config.server.tls.cert === '' ? false : this.config.server.tls.cert,
       },
       'listening',
     );
@@ -212,6 +216,22 @@ export class Relay {
   #onRequest(req: IncomingMessage, res: ServerResponse, url: URL): void {
     if (this.#access.cors(req, res)) return; // a CORS preflight, answered
     this.router.handle(req, res, url, this.#guard);
+  }
+
+  /** The SignalWire gateway's per-route limits (rate_limiting.*_limit keys); false: refused. */
+  #gatewayLimit(
+    limits: GatewayLimits,
+    route: Route,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): boolean {
+    const ip = this.#access.address(req);
+    const decision = limits.take(req.method ?? 'GET', route.name ?? '', ip);
+    if (decision.ok) return true;
+    this.metrics.refused('rate_limited');
+    this.#security.event('rate_limited', { ip, transport: 'http', limit: decision.limit });
+    sendGatewayRefusal(res, decision);
+    return false;
   }
 
   #checkUpgrade(req: IncomingMessage, target: UpgradeTarget, url: URL): void {
@@ -290,7 +310,8 @@ export class Relay {
         handler: (_q, res) => {
           const services: Record<string, { enabled: boolean; sessions: number }> = {};
           for (const [name, s] of this.manager.services) {
-            services[name] = { enabled: s.enabled, sessions: this.manager.sessionCount(name) };
+            if (!s.enabled) continue; // as GET /services
+            services[name] = { enabled: true, sessions: this.manager.sessionCount(name) };
           }
           sendJson(res, 200, {
             status: 'healthy',
