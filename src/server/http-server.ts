@@ -113,9 +113,18 @@ export function sendError(
   sendJson(res, REASONS[reason].httpStatus, { error: message, reason, ...extra }, headers);
 }
 
-/** Answers with a relay error: its reason's status, `{error, reason}`, and its headers. */
-export function sendMcpmuxError(res: ServerResponse, err: McpmuxError): void {
-  sendError(res, err.reason, err.message, refusalHeaders(err));
+/**
+ * Answers with a relay error: its reason's status, `{error, reason}` (plus `retry_after_ms` when it
+ * has one, and `more`), and its headers.
+ */
+export function sendMcpmuxError(
+  res: ServerResponse,
+  err: McpmuxError,
+  more: Record<string, unknown> = {},
+): void {
+  const retryMs = err.data.retry_after_ms;
+  const extra = typeof retryMs === 'number' ? { retry_after_ms: retryMs, ...more } : more;
+  sendError(res, err.reason, err.message, refusalHeaders(err), extra);
 }
 
 /**

@@ -17,7 +17,7 @@ import type { Logger } from '../log.js';
 import type { Session } from '../services/session.js';
 import type { SessionRegistry } from '../services/session-registry.js';
 import type { MCPManager } from '../services/mcp-manager.js';
-import { readBody, refusalHeaders, sendError, sendJson } from './http-server.js';
+import { readBody, sendError, sendJson, sendMcpmuxError } from './http-server.js';
 import { SESSION_ID_PATTERN, type RestSessions, type Tombstone } from './rest-sessions.js';
 import type { Router } from './routes.js';
 import type { SecurityLog } from './security-log.js';
@@ -128,7 +128,7 @@ function sendFailure(
     const reason = err.code === -32602 ? 'invalid_params' : 'upstream_error';
     sendError(res, reason, err.message, {}, { ...extra, ...more });
   } else if (err instanceof McpmuxError) {
-    sendError(res, err.reason, err.message, refusalHeaders(err), more);
+    sendMcpmuxError(res, err, more);
   } else {
     log.error({ err }, 'REST request failed');
     sendError(res, 'internal_error', 'internal relay error');

@@ -346,6 +346,7 @@ describe('REST API', function () {
     const limited = await get('/services');
     expectError(limited, 429, 'rate_limited');
     expect(Number(limited.headers['retry-after'])).to.be.within(1, 60);
+    expect(limited.body.retry_after_ms).to.be.within(1, 60_000);
     // the health routes are not limited
     expect((await http(`${relay!.url}/healthz`)).status).to.equal(200);
     const upgrade = await connectWs(relay!.ws('/ws'), 'mcpmux.v1', { headers: bearer(TOKEN) }).then(
