@@ -45,7 +45,8 @@ export const REASONS = {
     code: -32000,
     closeCode: null,
     httpStatus: 429,
-    summary: 'The client address exceeded rate_limiting.requests_per_minute.',
+    summary:
+      'The client address exceeded rate_limiting.requests_per_minute or a SignalWire limit (call_limit, …).',
   },
   upstream_exited: {
     code: -32000,
