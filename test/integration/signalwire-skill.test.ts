@@ -3,23 +3,17 @@
 // hangup DELETE, retry on 5xx, never on 4xx) drives a relay loaded from a SignalWire-style config
 // file through each case that broke the real skill: an idle session, a crashed server, disabled
 // services, certs/server.pem, the gateway's rate limits, and tool listing at the session limit.
-import { execFileSync } from 'node:child_process';
-import {
-  appendFileSync,
-  copyFileSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-} from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { loadConfig } from '../../src/config/load.js';
 import { Relay } from '../../src/relay.js';
 import { ROOT } from '../helpers/config.js';
-import { captureLogs } from '../helpers/http.js';
+import { gatewayPem } from '../helpers/certs.js';
+import { basic, captureLogs, connectWs } from '../helpers/http.js';
 import { waitFor } from '../helpers/processes.js';
+import { INIT_PARAMS } from '../helpers/relay.js';
 import { SkillClient, type SkillParams } from '../helpers/signalwire-skill.js';
 
 const CONFIG = join(ROOT, 'test/fixtures/config/signalwire-skill-config.json');
@@ -264,38 +258,23 @@ describe('SignalWire mcp_gateway skill against mcpmux', function () {
     expect((await agent.registerTools()).length, 'GET /services has its own window').to.be.above(0);
   });
 
+  it('never re-creates a WebSocket session: an idle /mcp channel is closed with 4003', async function () {
+    const { url } = await start({ MCP_SESSION_TIMEOUT: '0.3' });
+    const c = await connectWs(`${url.replace(/^http/, 'ws')}/mcp/fixture`, 'mcp', {
+      headers: basic('admin', 'changeme'),
+    });
+    c.send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: INIT_PARAMS });
+    expect((await c.next()).result.serverInfo.name).to.equal('fixture');
+    const spawns = relay!.manager.stats().spawns;
+    expect((await c.expectClose(10_000)).code).to.equal(4003);
+    await waitFor(() => relay!.registry.size === 0, 10_000, 'the idle session to go');
+    expect(relay!.manager.stats().spawns).to.equal(spawns);
+  });
+
   it('serves HTTPS with certs/server.pem beside the config file and says so at start', async function () {
-    const certs = join(dir, 'certs');
-    mkdirSync(certs);
-    const pem = join(certs, 'server.pem');
-    try {
-      execFileSync(
-        'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'rsa:2048',
-          '-nodes',
-          '-subj',
-          '/CN=localhost',
-          '-addext',
-          'subjectAltName=DNS:localhost,IP:127.0.0.1',
-          '-days',
-          '1',
-          '-keyout',
-          pem,
-          '-out',
-          join(certs, 'cert.pem'),
-        ],
-        { stdio: 'ignore', timeout: 20_000 },
-      );
-    } catch (err) {
-      this.skip(); // no openssl here: nothing to make a certificate with
-      throw err;
-    }
-    // one PEM holding the key and the certificate, as the gateway's generate_cert.sh makes it
-    appendFileSync(pem, readFileSync(join(certs, 'cert.pem')));
+    const made = gatewayPem(dir);
+    if (made === undefined) this.skip(); // no openssl here: nothing to make a certificate with
+    const { pem, cert } = made;
     const file = join(dir, 'config.json');
     copyFileSync(CONFIG, file);
 
@@ -306,7 +285,7 @@ describe('SignalWire mcp_gateway skill against mcpmux', function () {
     expect(listening.url).to.match(/^https:/);
     expect(listening.tls).to.equal(pem);
 
-    const agent = skill(url, { ca: readFileSync(join(certs, 'cert.pem')) });
+    const agent = skill(url, { ca: cert });
     expect(await agent.setup()).to.equal(true);
     await agent.registerTools();
     expect(await agent.callTool('mcp_fixture_echo', { text: 'tls' }, CALL)).to.equal('tls');
