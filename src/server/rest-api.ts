@@ -18,7 +18,7 @@ import type { Session } from '../services/session.js';
 import type { SessionRegistry } from '../services/session-registry.js';
 import type { MCPManager } from '../services/mcp-manager.js';
 import { readBody, sendError, sendJson, sendMcpmuxError } from './http-server.js';
-import { SESSION_ID_PATTERN, type RestSessions, type Tombstone } from './rest-sessions.js';
+import { SESSION_ID_PATTERN, restartFields, type RestSessions } from './rest-sessions.js';
 import type { Router } from './routes.js';
 import type { SecurityLog } from './security-log.js';
 
@@ -104,16 +104,6 @@ export function callResponse(
   };
   if (r.structuredContent !== undefined) body.structuredContent = r.structuredContent;
   return body;
-}
-
-/** What a call served by a fresh session adds to its answer (rest.ended_sessions "restart"). */
-export function restartFields(previous: Tombstone): Record<string, unknown> {
-  return {
-    session_restarted: true,
-    previous_end_reason: previous.reason,
-    previous_end_message: previous.message,
-    previous_ended_at: iso(previous.at),
-  };
 }
 
 /** Sends the answer for an error of a REST call or lookup (`more`: fields added to the body). */

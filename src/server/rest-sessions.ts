@@ -45,6 +45,16 @@ export interface Opened {
   previous?: Tombstone;
 }
 
+/** What a call served by a fresh session adds to its answer (rest.ended_sessions "restart"). */
+export function restartFields(previous: Tombstone): Record<string, unknown> {
+  return {
+    session_restarted: true,
+    previous_end_reason: previous.reason,
+    previous_end_message: previous.message,
+    previous_ended_at: new Date(previous.at).toISOString(),
+  };
+}
+
 /** One (session_id, service) pair. */
 export class RestSession {
   readonly key: string;
@@ -171,17 +181,13 @@ export class RestSessions {
         idleTimeoutMs: entry.timeoutMs,
       });
     } catch (err) {
-      this.#forget(entry);
-      // Not started: the pair's end is still untold, so the next call tells it.
-      if (entry.previous !== undefined && !entry.deleted) {
-        this.#addTombstone(entry.key, entry.service, entry.previous);
-      }
+      this.#notStarted(entry);
       throw err;
     }
     try {
       session.attach(this.#sink(entry, session));
     } catch (err) {
-      this.#forget(entry); // the process died right after starting
+      this.#notStarted(entry); // the process died right after starting
       throw err;
     }
     this.#owned.add(session);
@@ -226,6 +232,14 @@ export class RestSessions {
         }
       },
     };
+  }
+
+  /** The pair's new session did not start: its previous end is still untold (the next call's). */
+  #notStarted(entry: RestSession): void {
+    this.#forget(entry);
+    if (entry.previous !== undefined && !entry.deleted) {
+      this.#addTombstone(entry.key, entry.service, entry.previous);
+    }
   }
 
   #forget(entry: RestSession): void {

@@ -433,6 +433,34 @@ describe('REST API', function () {
     ).to.equal('b');
   });
 
+  it('serves a call whose session ended on its own on a new one and says so, also after a failed start', async function () {
+    await start(undefined, { session: { max_sessions_per_service: 1 } });
+    const echo = (sid: string, text: string, timeout?: number) =>
+      call('fixture', { tool: 'echo', arguments: { text }, session_id: sid, timeout });
+    expect((await echo('a', '1', 0.3)).body.session_restarted).to.equal(undefined);
+    await waitFor(() => relay!.relay.registry.size === 0, 10_000, 'the idle session to stop');
+    expect((await echo('b', 'holds the only slot')).status).to.equal(200);
+    // the new session of 'a' cannot start: the end is not told yet
+    const refused = await echo('a', '2');
+    expectError(refused, 503, 'session_limit');
+    expect(refused.body.session_restarted).to.equal(undefined);
+    expect((await del('/sessions/b')).status).to.equal(200);
+    await waitFor(() => relay!.relay.registry.size === 0, 10_000, 'b to stop');
+    const served = await echo('a', '3');
+    expect(served.status, served.text).to.equal(200);
+    expect(served.body).to.include({
+      result: '3',
+      session_restarted: true,
+      previous_end_reason: 'idle_timeout',
+    });
+    expect(served.body.previous_end_message).to.be.a('string');
+    expect(Date.parse(served.body.previous_ended_at as string)).to.be.below(Date.now());
+    // a deleted id starts afresh without a word
+    expect((await del('/sessions/a')).status).to.equal(200);
+    await waitFor(() => relay!.relay.registry.size === 0, 10_000, 'a to stop');
+    expect((await echo('a', '4')).body.session_restarted).to.equal(undefined);
+  });
+
   it('answers tools from a cache that a list_changed notification refreshes', async function () {
     await start();
     const spawns = () => relay!.relay.manager.stats().spawns;
