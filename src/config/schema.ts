@@ -91,10 +91,14 @@ export const configSchema = {
       env: 'MCPMUX_ALLOWED_ORIGINS',
     },
     tls: {
-      cert: str('PEM certificate file; with key, serves HTTPS/WSS. Empty = plain HTTP.', '', {
-        env: 'MCPMUX_TLS_CERT',
-        isPath: true,
-      }),
+      cert: str(
+        'PEM certificate file; with key, serves HTTPS/WSS. Both empty: plain HTTP, unless a certs/server.pem (cert + key) is in the working directory or beside the config file.',
+        '',
+        {
+          env: 'MCPMUX_TLS_CERT',
+          isPath: true,
+        },
+      ),
       key: str('PEM private key file for tls.cert.', '', { env: 'MCPMUX_TLS_KEY', isPath: true }),
     },
     max_message_bytes: int(
