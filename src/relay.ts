@@ -72,6 +72,8 @@ export class Relay {
         const name = client.service.name;
         this.metrics.processSpawned(name);
         client.once('exit', (info) => this.metrics.processExited(name, info));
+        client.on('junk', () => this.metrics.upstreamJunk(name));
+        client.once('protocol_error', (err) => this.metrics.upstreamProtocolError(name, err));
       },
     });
     this.registry = new SessionRegistry(this.manager, config, this.#log, {
