@@ -88,6 +88,7 @@ export class Relay {
     this.#guard = (route, req, res, url) =>
       route.open === true || this.#access.guardRequest(req, res, url);
     this.router.observe((route, status) => this.metrics.httpRequest(route, status));
+    this.router.onError((err) => this.#log.error({ err }, 'HTTP route failed'));
     this.#addHealthRoutes();
     this.router.add({
       method: 'GET',
