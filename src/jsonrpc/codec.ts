@@ -13,6 +13,12 @@ const ALLOWED_KEYS = new Set(['jsonrpc', 'id', 'method', 'params', 'result', 'er
  */
 export const MAX_NESTING_DEPTH = 64;
 
+/**
+ * The same limit for a server's messages, with room for a result that wraps what it was given (an
+ * echo of 64-level arguments comes back 66 deep); past it the session ends (upstream_protocol_error).
+ */
+export const MAX_SERVER_NESTING_DEPTH = 2 * MAX_NESTING_DEPTH;
+
 export function isJsonRpcId(value: unknown): value is JsonRpcId {
   return typeof value === 'string' || (typeof value === 'number' && Number.isSafeInteger(value));
 }
@@ -55,15 +61,18 @@ function deeper(node: object, levels: number): boolean {
   return false;
 }
 
-/** Sorts an already-parsed value into request / notification / response, or says why it is none. */
-export function classify(value: unknown): Classified | Invalid {
+/**
+ * Sorts an already-parsed value into request / notification / response, or says why it is none
+ * (nesting deeper than `maxDepth` included).
+ */
+export function classify(value: unknown, maxDepth = MAX_NESTING_DEPTH): Classified | Invalid {
   if (Array.isArray(value)) return invalid('batches are not supported', undefined, 'batch');
   if (typeof value !== 'object' || value === null)
     return invalid('a message must be a JSON object');
   const msg = value as Record<string, unknown>;
   const id = isJsonRpcId(msg.id) ? msg.id : undefined;
-  if (deeper(msg, MAX_NESTING_DEPTH)) {
-    return invalid(`nesting deeper than ${MAX_NESTING_DEPTH} levels`, id, 'too_deep');
+  if (deeper(msg, maxDepth)) {
+    return invalid(`nesting deeper than ${maxDepth} levels`, id, 'too_deep');
   }
   if (msg.jsonrpc !== '2.0') return invalid('jsonrpc must be "2.0"', id);
   for (const key in msg) {
@@ -104,7 +113,7 @@ function isErrorBody(value: unknown): boolean {
 }
 
 /** Parses one frame or line of text; the only JSON.parse on the relay's inbound path. */
-export function decodeMessage(text: string): Classified | Invalid {
+export function decodeMessage(text: string, maxDepth = MAX_NESTING_DEPTH): Classified | Invalid {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -116,7 +125,7 @@ export function decodeMessage(text: string): Classified | Invalid {
       detail: (err as Error).message,
     };
   }
-  return classify(value);
+  return classify(value, maxDepth);
 }
 
 /** True when `text` can go to a stdio server as one line without re-serialising it. */

@@ -8,11 +8,11 @@
 //   too much junk (JunkPolicy)                      upstream_protocol_error  sustained_junk
 //   a line over maxLineBytes                        upstream_protocol_error  line_too_long
 //   a batch array                                   upstream_protocol_error  batch
-//   nesting deeper than MAX_NESTING_DEPTH           upstream_protocol_error  too_deep
+//   nesting deeper than MAX_SERVER_NESTING_DEPTH    upstream_protocol_error  too_deep
 //   routing the message threw                       upstream_protocol_error  unprocessable
 
 import { McpmuxError } from '../errors.js';
-import { MAX_NESTING_DEPTH, decodeMessage } from '../jsonrpc/codec.js';
+import { MAX_SERVER_NESTING_DEPTH, decodeMessage } from '../jsonrpc/codec.js';
 import { LineDecoder } from '../jsonrpc/line-decoder.js';
 import type { Classified } from '../jsonrpc/types.js';
 import type { Logger } from '../log.js';
@@ -100,7 +100,7 @@ export class ServerOutput {
     // Most junk is plain text: known without a parse (and its exception).
     const first = line.charCodeAt(0);
     if (first > 32 && first !== 0x7b && first !== 0x5b) return this.#skip(line);
-    const decoded = decodeMessage(line);
+    const decoded = decodeMessage(line, MAX_SERVER_NESTING_DEPTH);
     if (decoded.kind !== 'invalid') {
       this.#o.onMessage(decoded, line);
       return;
@@ -108,8 +108,8 @@ export class ServerOutput {
     if (decoded.problem === 'batch') {
       this.#fail('batch', 'the server sent a JSON-RPC batch (MCP has none)');
     } else if (decoded.problem === 'too_deep') {
-      this.#fail('too_deep', `a message nests deeper than ${MAX_NESTING_DEPTH} levels`, {
-        limit_depth: MAX_NESTING_DEPTH,
+      this.#fail('too_deep', `a message nests deeper than ${MAX_SERVER_NESTING_DEPTH} levels`, {
+        limit_depth: MAX_SERVER_NESTING_DEPTH,
       });
     } else this.#skip(line);
   }

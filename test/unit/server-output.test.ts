@@ -119,7 +119,7 @@ describe('ServerOutput (stdout fault funnel)', () => {
       deep,
       `{"jsonrpc":"2.0","method":"m","params":{"d":${'['.repeat(5000)}${']'.repeat(5000)}}}\n`,
     );
-    expect(deep.fatal[0]!.data).to.deep.include({ problem: 'too_deep', limit_depth: 64 });
+    expect(deep.fatal[0]!.data).to.deep.include({ problem: 'too_deep', limit_depth: 128 });
   });
 
   it('turns a throw while a message is routed into one protocol error, never out of push()', () => {
