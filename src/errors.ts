@@ -96,7 +96,7 @@ export const REASONS = {
     closeCode: 4006,
     httpStatus: 502,
     summary:
-      'The server wrote something that is not MCP on stdout (a line over max_message_bytes, a batch).',
+      'The server broke the protocol on stdout (sustained junk, a batch, a line over max_message_bytes, nesting too deep).',
   },
   unknown_service: {
     code: -32000,

@@ -73,6 +73,8 @@ export class Relay {
         const name = client.service.name;
         this.metrics.processSpawned(name);
         client.once('exit', (info) => this.metrics.processExited(name, info));
+        client.on('junk', () => this.metrics.upstreamJunk(name));
+        client.once('protocol_error', (err) => this.metrics.upstreamProtocolError(name, err));
       },
     });
     this.registry = new SessionRegistry(this.manager, config, this.#log, {
@@ -89,6 +91,7 @@ export class Relay {
       (!gatewayLimits.enabled || this.#gatewayLimit(gatewayLimits, route, req, res)) &&
       (route.open === true || this.#access.guardRequest(req, res, url));
     this.router.observe((route, status) => this.metrics.httpRequest(route, status));
+    this.router.onError((err) => this.#log.error({ err }, 'HTTP route failed'));
     this.#addHealthRoutes();
     this.router.add({
       method: 'GET',

@@ -102,8 +102,8 @@ export const configSchema = {
       key: str('PEM private key file for tls.cert.', '', { env: 'MCPMUX_TLS_KEY', isPath: true }),
     },
     max_message_bytes: int(
-      'Largest WebSocket frame or server stdout line, in bytes.',
-      4194304,
+      'Largest WebSocket frame, REST body or server stdout line, in bytes (a 10 MB message passes).',
+      16777216,
       1024,
       {
         env: 'MCPMUX_MAX_MESSAGE_BYTES',
@@ -165,8 +165,8 @@ export const configSchema = {
       env: 'MCPMUX_RESUME_BUFFER_MESSAGES',
     }),
     max_buffered_bytes: int(
-      'Output bytes queued to a slow client before slow_consumer.',
-      8388608,
+      'Output bytes queued to a slow client before slow_consumer (at least two largest messages).',
+      33554432,
       1024,
       {
         env: 'MCPMUX_MAX_BUFFERED_BYTES',

@@ -263,21 +263,27 @@ export function createHttpServer(
       return;
     }
     (req as UpgradeRequest).mcpmuxTarget = target;
-    void handlers.prepare(target).then(({ context, headers }) => {
-      if (socket.destroyed) {
-        handlers.abandon(context);
-        return;
-      }
-      (req as UpgradeRequest).mcpmuxHeaders = headers;
-      let completed = false;
-      socket.once('close', () => {
-        if (!completed) handlers.abandon(context);
-      });
-      wss.handleUpgrade(req, socket, head, (ws) => {
-        completed = true;
-        handlers.connection(ws, socket, target, context, req);
-      });
-    });
+    const prepareFailed = () => {
+      if (!socket.destroyed) refuseUpgrade(socket, 500, 'internal_error', 'internal relay error');
+    };
+    handlers
+      .prepare(target)
+      .then(({ context, headers }) => {
+        if (socket.destroyed) {
+          handlers.abandon(context);
+          return;
+        }
+        (req as UpgradeRequest).mcpmuxHeaders = headers;
+        let completed = false;
+        socket.once('close', () => {
+          if (!completed) handlers.abandon(context);
+        });
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          completed = true;
+          handlers.connection(ws, socket, target, context, req);
+        });
+      }, prepareFailed)
+      .catch(() => socket.destroy()); // a fault completing the upgrade: that connection only
   });
   wss.on('headers', (headers, req) => {
     const extra = (req as UpgradeRequest).mcpmuxHeaders;

@@ -13,6 +13,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { McpmuxError, UpstreamError } from '../errors.js';
+import { MAX_NESTING_DEPTH, nestsDeeperThan } from '../jsonrpc/codec.js';
 import type { Logger } from '../log.js';
 import type { Session } from '../services/session.js';
 import type { SessionRegistry } from '../services/session-registry.js';
@@ -207,6 +208,15 @@ export function addRestRoutes(router: Router, deps: RestDeps): void {
           value = JSON.parse(raw.toString('utf8'));
         } catch (err) {
           sendError(res, 'parse_error', `the body is not JSON: ${(err as Error).message}`);
+          return;
+        }
+        if (nestsDeeperThan(value, MAX_NESTING_DEPTH)) {
+          // Before anything serialises it: JSON.stringify throws past a few thousand levels.
+          sendError(
+            res,
+            'invalid_request',
+            `the body nests deeper than ${MAX_NESTING_DEPTH} levels`,
+          );
           return;
         }
         const body = parseCallBody(value);

@@ -105,6 +105,8 @@ export class Session {
     client.once('exit', (info) => {
       if (!info.requested) void this.close('upstream_exited', exitError(info));
     });
+    // The server broke the protocol: every request in flight gets that error now, not a timeout.
+    client.once('protocol_error', (err) => void this.close('upstream_protocol_error', err));
     this.#armIdle();
   }
 
@@ -205,9 +207,14 @@ export class Session {
     }
   }
 
-  /** Ends the session: fails what is in flight, closes the channel, stops the process. */
+  /**
+   * Ends the session: fails what is in flight, closes the channel, stops the process. Never
+   * rejects (callers may `void` it): a fault on the way is logged.
+   */
   close(reason: Reason, cause?: McpmuxError): Promise<void> {
-    this.#closing ??= this.#close(reason, cause ?? new McpmuxError(reason));
+    this.#closing ??= this.#close(reason, cause ?? new McpmuxError(reason)).catch((err: unknown) =>
+      this.#log.error({ err, reason }, 'closing the session failed'),
+    );
     return this.#closing;
   }
 
