@@ -292,7 +292,11 @@ describe('mcpmux command (dist/cli.js)', function () {
       this.timeout(30_000);
       const made = gatewayPem(dir);
       if (made === undefined) this.skip(); // no openssl here
-      const cli = startCli(['--config', fixtureConfig(), '--port', '0', '--log-level', 'info']);
+      const file = fixtureConfig();
+      const check = runCli(['--check', '--config', file]);
+      expect(check.status, check.stderr).to.equal(0);
+      expect(check.stdout).to.include(`serving HTTPS with ${made.pem}`);
+      const cli = startCli(['--config', file, '--port', '0', '--log-level', 'info']);
       const listening = await cli.log((e) => e.msg === 'listening');
       expect(listening.url).to.match(/^https:\/\/127\.0\.0\.1:\d+$/);
       expect(listening.tls).to.equal(made.pem);
