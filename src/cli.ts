@@ -15,10 +15,15 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ConfigError, describeServices, loadConfig } from './config/load.js';
-import { createLogger } from './log.js';
+import { createLogger, logDestination } from './log.js';
 import { VERSION, createRelay } from './relay.js';
 
 const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** SIGTERM/SIGINT end the process within the relay's shutdown budget plus this (SPEC §9). */
+const EXIT_SLACK_MS = 1000;
+/** The part of the slack the last log lines may take to be written before the exit. */
+const LOG_FLUSH_MS = 500;
 
 const USAGE = `mcpmux ${VERSION} — WebSocket multiplexing relay for stdio MCP servers
 
@@ -95,26 +100,50 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
-  const log = createLogger({ level: config.logging.level, file: config.logging.file });
+  let output;
+  try {
+    output = logDestination(config.logging.file);
+  } catch (err) {
+    process.stderr.write(`mcpmux: cannot open logging.file: ${(err as Error).message}\n`);
+    return 1;
+  }
+  const log = createLogger({ level: config.logging.level, stream: output });
   for (const w of warnings) log.warn({ config: file }, w);
   const { auth_token, auth_user, auth_password } = config.server;
   if (auth_token === '' && (auth_user === '' || auth_password === '')) {
     log.warn('no auth_token or auth_user/auth_password set: the relay accepts every client');
   }
   const relay = createRelay(config, { logger: log });
+  // Shutdown always ends: logging never blocks it (LogDestination drops what it cannot write and
+  // is flushed under a deadline), a timer ends the process if close() overruns its budget, and a
+  // second signal kills the servers' process groups and exits 1 at once.
   let signals = 0;
+  const exitAfterFlush = (code: number, within: number) =>
+    void output.flushWithin(within).then(() => process.exit(code));
   const stop = (signal: string) => {
     signals++;
     if (signals > 1) {
-      log.warn({ signal }, 'second signal: exiting now');
+      log.warn({ signal }, 'second signal: servers killed, exiting now');
+      relay.killProcesses();
       process.exit(1);
     }
     log.info({ signal }, 'signal received, shutting down');
+    const budget = relay.shutdownBudgetMs;
+    const hardExit = setTimeout(() => {
+      log.error({ budget_ms: budget }, 'shutdown did not finish in time: servers killed, exiting');
+      relay.killProcesses();
+      exitAfterFlush(1, EXIT_SLACK_MS - LOG_FLUSH_MS - 100);
+    }, budget + LOG_FLUSH_MS);
+    hardExit.unref();
     relay.close().then(
-      () => log.flush(() => process.exit(0)),
+      () => {
+        clearTimeout(hardExit);
+        exitAfterFlush(0, LOG_FLUSH_MS);
+      },
       (err: unknown) => {
+        clearTimeout(hardExit);
         log.error({ err }, 'shutdown failed');
-        log.flush(() => process.exit(1));
+        exitAfterFlush(1, LOG_FLUSH_MS);
       },
     );
   };
@@ -125,6 +154,7 @@ async function main(argv: string[]): Promise<number> {
   } catch (err) {
     log.fatal({ err: (err as Error).message }, 'cannot start');
     await relay.close();
+    await output.flushWithin(LOG_FLUSH_MS);
     return 1;
   }
   return -1; // keep running until a signal
