@@ -124,14 +124,14 @@ async function main(argv: string[]): Promise<number> {
     signals++;
     if (signals > 1) {
       log.warn({ signal }, 'second signal: servers killed, exiting now');
-      relay.killProcesses();
+      relay.manager.killAll();
       process.exit(1);
     }
     log.info({ signal }, 'signal received, shutting down');
     const budget = relay.shutdownBudgetMs;
     const hardExit = setTimeout(() => {
       log.error({ budget_ms: budget }, 'shutdown did not finish in time: servers killed, exiting');
-      relay.killProcesses();
+      relay.manager.killAll();
       exitAfterFlush(1, EXIT_SLACK_MS - LOG_FLUSH_MS - 100);
     }, budget + LOG_FLUSH_MS);
     hardExit.unref();

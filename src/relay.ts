@@ -156,22 +156,6 @@ export class Relay {
     return this.config.server.shutdown_grace * 1000 + 2 * this.#stopStepMs;
   }
 
-  /**
-   * SIGKILLs every server's process group at once, without waiting (an operator's second signal:
-   * the relay exits next, and no server may outlive it). Their session directories stay for the
-   * next start's sweep.
-   */
-  killProcesses(): void {
-    for (const client of this.manager.clients()) {
-      if (client.pid === undefined) continue;
-      try {
-        process.kill(-client.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  }
-
   async start(): Promise<AddressInfo> {
     if (this.#state !== 'idle') throw new Error(`Relay.start() in state ${this.#state}`);
     this.#state = 'starting';
@@ -227,8 +211,8 @@ export class Relay {
     // queued on the sockets before their close frames.
     const sessionsClosed = this.registry.closeAll('shutting_down');
     for (const ws of this.#sockets) ws.close(1001, 'relay shutting down');
-    await sessionsClosed;
-    await this.manager.shutdown();
+    // Every process stops in parallel (sessions' and tool listings'): the stop sequence once.
+    await Promise.all([sessionsClosed, this.manager.shutdown()]);
     for (const ws of this.#sockets) ws.terminate();
     server.closeAllConnections();
     await stopped;
