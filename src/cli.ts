@@ -17,13 +17,9 @@ import { parseArgs } from 'node:util';
 import { ConfigError, describeServices, loadConfig } from './config/load.js';
 import { createLogger, logDestination } from './log.js';
 import { VERSION, createRelay } from './relay.js';
+import { LOG_FLUSH_MS, signalHandler } from './shutdown-signals.js';
 
 const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-
-/** SIGTERM/SIGINT end the process within the relay's shutdown budget plus this (SPEC §9). */
-const EXIT_SLACK_MS = 1000;
-/** The part of the slack the last log lines may take to be written before the exit. */
-const LOG_FLUSH_MS = 500;
 
 const USAGE = `mcpmux ${VERSION} — WebSocket multiplexing relay for stdio MCP servers
 
@@ -114,41 +110,17 @@ async function main(argv: string[]): Promise<number> {
     log.warn('no auth_token or auth_user/auth_password set: the relay accepts every client');
   }
   const relay = createRelay(config, { logger: log });
-  // Shutdown always ends: logging never blocks it (LogDestination drops what it cannot write and
-  // is flushed under a deadline), a timer ends the process if close() overruns its budget, and a
-  // second signal kills the servers' process groups and exits 1 at once.
-  let signals = 0;
-  const exitAfterFlush = (code: number, within: number) =>
-    void output.flushWithin(within).then(() => process.exit(code));
-  const stop = (signal: string) => {
-    signals++;
-    if (signals > 1) {
-      log.warn({ signal }, 'second signal: servers killed, exiting now');
-      relay.manager.killAll();
-      process.exit(1);
-    }
-    log.info({ signal }, 'signal received, shutting down');
-    const budget = relay.shutdownBudgetMs;
-    const hardExit = setTimeout(() => {
-      log.error({ budget_ms: budget }, 'shutdown did not finish in time: servers killed, exiting');
-      relay.manager.killAll();
-      exitAfterFlush(1, EXIT_SLACK_MS - LOG_FLUSH_MS - 100);
-    }, budget + LOG_FLUSH_MS);
-    hardExit.unref();
-    relay.close().then(
-      () => {
-        clearTimeout(hardExit);
-        exitAfterFlush(0, LOG_FLUSH_MS);
-      },
-      (err: unknown) => {
-        clearTimeout(hardExit);
-        log.error({ err }, 'shutdown failed');
-        exitAfterFlush(1, LOG_FLUSH_MS);
-      },
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  // Shutdown always ends (shutdown-signals.ts): bounded, and a second signal ends it at once.
+  const onSignal = signalHandler({
+    close: () => relay.close(),
+    budgetMs: relay.shutdownBudgetMs,
+    killAll: () => relay.manager.killAll(),
+    flushWithin: (ms) => output.flushWithin(ms),
+    exit: (code) => process.exit(code),
+    log,
+  });
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
   try {
     await relay.start();
   } catch (err) {
