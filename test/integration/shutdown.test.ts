@@ -109,6 +109,38 @@ describe('shutdown as clients see it', function () {
     expect(closed.code).to.equal(1001);
   });
 
+  it('during the grace: no new session (shutting_down), and the drain ends when the last request does', async function () {
+    relay = await startRelay({ fixture: fixtureService() }, { server: { shutdown_grace: 600 } });
+    const r = relay;
+    const c = await WsCursor.connect(r.ws('/ws'), 'mcpmux.v1');
+    sockets.push(c);
+    c.send({ type: 'open', channel: 'a', service: 'fixture' });
+    expect(await c.next()).to.include({ type: 'opened', channel: 'a' });
+    const message = { jsonrpc: '2.0', id: 0, method: 'initialize', params: INIT_PARAMS };
+    c.send({ type: 'message', channel: 'a', message });
+    expect((await c.next()).message.id).to.equal(0);
+    c.send({ type: 'message', channel: 'a', message: toolCall(1, 'slow', { ms: 600_000 }) });
+    await inFlight(1);
+
+    let closed = false;
+    const closing = r.relay.close().then(() => (closed = true));
+    await waitFor(() => r.relay.state === 'draining', 5000, 'the relay to drain');
+    c.send({ type: 'open', channel: 'late', service: 'fixture' });
+    expect(await c.next()).to.include({ type: 'error', channel: 'late', reason: 'shutting_down' });
+    expect(closed).to.equal(false); // the grace (600 s) still runs for request 1
+
+    // the last request in flight ends: the relay goes on at once, not at the end of the grace
+    const cancel = { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 1 } };
+    c.send({ type: 'message', channel: 'a', message: cancel });
+    expect(await c.next(10_000)).to.include({
+      type: 'closed',
+      channel: 'a',
+      reason: 'shutting_down',
+    });
+    expect((await c.expectClose()).code).to.equal(1001);
+    await closing;
+  });
+
   it('REST: a call in flight is answered 503 shutting_down', async function () {
     const r = await start();
     const post = http(`${r.url}/services/fixture/call`, {
