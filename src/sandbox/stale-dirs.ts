@@ -4,10 +4,11 @@
 // Only direct entries named like a session directory (`<service>-<uuid>`, as MCPClient names them)
 // that are real directories (lstat: a symlink is never followed nor removed) are touched; anything
 // else in sandbox_dir is left alone. A relay marks the directory with a pid file while it runs;
-// when that file names another live process (or another live relay in this process), another
+// when that file names another live node process (or another live relay in this process), another
 // relay uses the directory and nothing is swept (two relays should not share a sandbox_dir; this
 // only keeps one from emptying the other's).
 
+import { readFileSync } from 'node:fs';
 import { lstat, mkdir, readFile, readdir, rm, unlink, writeFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
@@ -30,13 +31,20 @@ export interface SweepResult {
   skipped?: string;
 }
 
-/** True when a process with this pid exists (EPERM: it exists, it is not ours). */
-export function pidAlive(pid: number): boolean {
+/**
+ * True when `pid` may be a running relay: the process exists (EPERM: it exists, it is not ours)
+ * and, where /proc tells, runs node. A crashed relay's pid taken by, say, a shell does not count.
+ */
+export function relayMayRun(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    return /node|mcpmux/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+  } catch {
+    return true; // no /proc: assume it is one
   }
 }
 
@@ -69,7 +77,7 @@ export async function claimSandboxDir(
   const claim = randomUUID();
   if (owner !== undefined) {
     const mine = owner.pid === process.pid;
-    if (mine ? liveClaims.has(owner.claim) : pidAlive(owner.pid)) {
+    if (mine ? liveClaims.has(owner.claim) : relayMayRun(owner.pid)) {
       const skipped = `another relay (pid ${owner.pid}) uses this sandbox_dir`;
       return { claim, stale: [], skipped };
     }

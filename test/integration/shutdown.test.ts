@@ -11,6 +11,8 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -215,13 +217,42 @@ describe('start-up sweep of sandbox_dir', function () {
   it('sweeps nothing while another live relay owns the sandbox_dir', async function () {
     const sandbox = join(dir, 'sandbox');
     layOut(sandbox);
-    // pid 1 (init) is alive and is not this process: another relay's claim
-    writeFileSync(join(sandbox, OWNER_FILE), '1 0b6f2a4e-claim\n');
+    // another relay: a live node process whose pid is in the owner file
+    const other = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], {
+      stdio: 'ignore',
+    });
+    try {
+      writeFileSync(join(sandbox, OWNER_FILE), `${other.pid} 0b6f2a4e-claim\n`);
+      relay = await startRelay(
+        { fixture: fixtureService() },
+        { session: { sandbox_dir: sandbox } },
+      );
+      // the claim is checked before start() resolves: no removal was scheduled
+      expect(STALE.every((name) => existsSync(join(sandbox, name)))).to.equal(true);
+      await relay.close();
+      relay = undefined;
+      const owner = readFileSync(join(sandbox, OWNER_FILE), 'utf8');
+      expect(owner).to.equal(`${other.pid} 0b6f2a4e-claim\n`);
+    } finally {
+      other.kill('SIGKILL');
+      await once(other, 'exit');
+    }
+  });
+
+  it('sweeps when the owner file names a relay that is gone (a crash)', async function () {
+    const sandbox = join(dir, 'sandbox');
+    layOut(sandbox);
+    const gone = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' });
+    await once(gone, 'exit');
+    writeFileSync(join(sandbox, OWNER_FILE), `${gone.pid} 0b6f2a4e-claim\n`);
     relay = await startRelay({ fixture: fixtureService() }, { session: { sandbox_dir: sandbox } });
-    // the claim is checked before start() resolves: no removal was scheduled
-    expect(STALE.every((name) => existsSync(join(sandbox, name)))).to.equal(true);
-    await relay.close();
-    relay = undefined;
-    expect(readFileSync(join(sandbox, OWNER_FILE), 'utf8')).to.equal('1 0b6f2a4e-claim\n');
+    await waitFor(
+      () => STALE.every((name) => !existsSync(join(sandbox, name))),
+      5000,
+      'the stale session dirs to be removed',
+    );
+    expect(readFileSync(join(sandbox, OWNER_FILE), 'utf8')).to.match(
+      new RegExp(`^${process.pid} `),
+    );
   });
 });
