@@ -1,7 +1,9 @@
 // The composition root: wires config → manager → session registry → HTTP/WebSocket server (with
 // access control, metrics and the REST API), and owns the start and shutdown order. Shutdown is
 // start-up reversed, each step under a deadline: not ready → stop accepting → let in-flight
-// requests finish (shutdown_grace) → close sockets with 1001 → stop every session's process.
+// requests finish (shutdown_grace) → answer what is left with shutting_down (and a `closed`
+// envelope per /ws channel) → close sockets with 1001 → stop every session's process. At start,
+// session directories a crashed run left in sandbox_dir are removed (sandbox/stale-dirs.ts).
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -11,6 +13,7 @@ import type { Config } from './config/types.js';
 import { McpmuxError } from './errors.js';
 import { redactUrl, silentLogger, type Logger } from './log.js';
 import type { HostInfo } from './sandbox/host.js';
+import { releaseSandboxDir, sweepSandboxDir } from './sandbox/stale-dirs.js';
 import { MCPManager } from './services/mcp-manager.js';
 import { SessionRegistry } from './services/session-registry.js';
 import { AccessControl } from './server/access.js';
@@ -25,6 +28,9 @@ import { Router, type Route, type RouteGuard } from './server/routes.js';
 import { SecurityLog } from './server/security-log.js';
 
 export const VERSION = '0.1.0';
+
+/** The stop sequence's step (SPEC §4: close stdin, 2 s, SIGTERM, 2 s, SIGKILL). */
+const STOP_STEP_MS = 2000;
 
 export type RelayState = 'idle' | 'starting' | 'ready' | 'draining' | 'closed';
 
@@ -51,10 +57,13 @@ export class Relay {
   #state: RelayState = 'idle';
   #closing: Promise<void> | undefined;
   #address: AddressInfo | undefined;
+  readonly #stopStepMs: number;
+  #sandboxClaim: string | undefined;
 
   constructor(config: Config, options: RelayOptions = {}) {
     this.config = config;
     this.#log = options.logger ?? silentLogger();
+    this.#stopStepMs = options.stopGraceMs ?? STOP_STEP_MS;
     this.#security = new SecurityLog(this.#log);
     this.metrics = new RelayMetrics(
       {
@@ -148,9 +157,15 @@ export class Relay {
     return this.#sockets.size;
   }
 
+  /** The longest close() takes: shutdown_grace, then the stop sequence's two steps. */
+  get shutdownBudgetMs(): number {
+    return this.config.server.shutdown_grace * 1000 + 2 * this.#stopStepMs;
+  }
+
   async start(): Promise<AddressInfo> {
     if (this.#state !== 'idle') throw new Error(`Relay.start() in state ${this.#state}`);
     this.#state = 'starting';
+    this.#sandboxClaim = await sweepSandboxDir(this.config.session.sandbox_dir, this.#log);
     const { server } = this.#http;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -196,24 +211,23 @@ export class Relay {
       ? new Promise<void>((resolve) => server.close(() => resolve()))
       : Promise.resolve();
     server.closeIdleConnections();
-    await this.#drain(this.config.server.shutdown_grace * 1000);
+    this.registry.stopAccepting();
+    await this.registry.drained(this.config.server.shutdown_grace * 1000);
+    // Past the grace: every request still in flight is answered with shutting_down and every
+    // channel gets its `closed` (a direct socket its 1001) now, synchronously, so all of it is
+    // queued on the sockets before their close frames.
+    const sessionsClosed = this.registry.closeAll('shutting_down');
     for (const ws of this.#sockets) ws.close(1001, 'relay shutting down');
-    await this.registry.closeAll('shutting_down');
-    await this.manager.shutdown();
+    // Every process stops in parallel (sessions' and tool listings'): the stop sequence once.
+    await Promise.all([sessionsClosed, this.manager.shutdown()]);
     for (const ws of this.#sockets) ws.terminate();
     server.closeAllConnections();
     await stopped;
+    if (this.#sandboxClaim !== undefined) {
+      await releaseSandboxDir(this.config.session.sandbox_dir, this.#sandboxClaim);
+    }
     this.#state = 'closed';
     this.#log.info('shut down');
-  }
-
-  /** Waits (bounded) until no session has a request in flight. */
-  async #drain(graceMs: number): Promise<void> {
-    const deadline = Date.now() + graceMs;
-    const busy = () => this.registry.all().some((s) => s.inflightCount > 0);
-    while (busy() && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
   }
 
   #onRequest(req: IncomingMessage, res: ServerResponse, url: URL): void {

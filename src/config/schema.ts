@@ -128,10 +128,14 @@ export const configSchema = {
       false,
       { env: 'MCPMUX_TRUST_PROXY' },
     ),
-    shutdown_grace: secs('Seconds in-flight requests get to finish on SIGTERM/SIGINT.', 10, {
-      env: 'MCPMUX_SHUTDOWN_GRACE',
-      min: 0,
-    }),
+    shutdown_grace: secs(
+      'Seconds in-flight requests get to finish on SIGTERM/SIGINT; then each gets shutting_down. The process exits within this + 5 s.',
+      10,
+      {
+        env: 'MCPMUX_SHUTDOWN_GRACE',
+        min: 0,
+      },
+    ),
   },
   session: {
     default_timeout: secs(
@@ -153,7 +157,7 @@ export const configSchema = {
       env: 'MCPMUX_MAX_TOTAL_SESSIONS',
     }),
     sandbox_dir: str(
-      'Each session gets its own HOME/TMPDIR below it, removed on stop.',
+      'Each session gets its own HOME/TMPDIR below it, removed on stop; those an earlier run left are removed at start.',
       './sandbox',
       {
         env: 'MCPMUX_SANDBOX_DIR',

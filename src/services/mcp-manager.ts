@@ -206,6 +206,22 @@ export class MCPManager {
     return listed;
   }
 
+  /**
+   * SIGKILLs every server's process group at once, without waiting: the relay is about to exit
+   * (an operator's second signal, a shutdown past its deadline) and no server may outlive it.
+   * Their session directories stay for the next start's sweep.
+   */
+  killAll(): void {
+    for (const client of this.#clients) {
+      if (client.pid === undefined) continue;
+      try {
+        process.kill(-client.pid, 'SIGKILL'); // its own process group (ManagedChild: detached)
+      } catch {
+        // already gone
+      }
+    }
+  }
+
   async #fetchTools(name: string): Promise<Tool[]> {
     const client = await this.createClient(name, { initialize: true, listing: true });
     try {

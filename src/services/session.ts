@@ -83,6 +83,8 @@ export class Session {
   #closing: Promise<void> | undefined;
   #relayRequests = 0;
   #stdinDrained: Promise<void> | undefined;
+  #idleWaiters: (() => void)[] = [];
+  #closeCause: McpmuxError | undefined;
 
   constructor(client: MCPClient, queue: RequestQueue, options: SessionOptions) {
     this.id = client.sessionId;
@@ -96,6 +98,7 @@ export class Session {
       write: this.#write,
       toClient: (line) => this.#toClient(line),
       observer: options.observer,
+      onIdle: () => this.#checkIdle(),
     });
     client.on('response', (message, line) => {
       if (message.id !== undefined) this.#onResponse(message.id, line, 'error' in message);
@@ -122,6 +125,12 @@ export class Session {
   /** The server's answer to the client's first initialize, if any. */
   get initializeResult(): unknown {
     return this.#initializeResult;
+  }
+
+  /** Resolves once no request is in flight (at once when none is). */
+  whenIdle(): Promise<void> {
+    if (this.inflightCount === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
   stats(): SessionStats {
@@ -201,9 +210,16 @@ export class Session {
     try {
       const { observer } = this.#options;
       return await relayRequest(this.#queue, this.client, observer, method, params, timeoutMs);
+    } catch (err) {
+      // The process was stopped under the request: the caller learns why the session ended
+      // (shutting_down, idle_timeout …), not just that it did.
+      const cause = this.#closeCause;
+      const stopped = err instanceof McpmuxError && err.reason === 'session_closed';
+      throw stopped && cause !== undefined ? cause : err;
     } finally {
       this.#relayRequests--;
       this.lastActivity = Date.now();
+      this.#checkIdle();
     }
   }
 
@@ -220,6 +236,7 @@ export class Session {
 
   async #close(reason: Reason, cause: McpmuxError): Promise<void> {
     this.#state = 'closing';
+    this.#closeCause = cause;
     clearTimeout(this.#idleTimer);
     clearTimeout(this.#resumeTimer);
     const sink = this.#sink;
@@ -301,6 +318,13 @@ export class Session {
         new McpmuxError('slow_consumer', 'resume buffer full', data),
       );
     }
+  }
+
+  #checkIdle(): void {
+    if (this.inflightCount > 0 || this.#idleWaiters.length === 0) return;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   #armIdle(): void {
