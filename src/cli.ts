@@ -101,7 +101,7 @@ async function main(argv: string[]): Promise<number> {
   if (auth_token === '' && (auth_user === '' || auth_password === '')) {
     log.warn('no auth_token or auth_user/auth_password set: the relay accepts every client');
   }
-  const relay = createRelay(config, { logger: log });
+  const relay = createRelay(config, { logger: log, configFile: file });
   let signals = 0;
   const stop = (signal: string) => {
     signals++;

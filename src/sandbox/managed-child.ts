@@ -2,10 +2,12 @@
 // Spawn from a SpawnPlan; drain stderr continuously (bounded lines, a tail kept for errors);
 // detect death on 'exit' (never 'close': a grandchild holding a pipe would hang us); stop with
 // stdin EOF → grace → SIGTERM to the group → grace → SIGKILL; remove the session dir afterwards.
+// Under isolation "namespaces" the process is bwrap: SIGTERM goes to the server's own group inside
+// (bwrap itself would die of it and take the server down with SIGKILL, skipping its clean exit).
 
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { accessSync, chownSync, constants, mkdirSync, rmSync } from 'node:fs';
+import { accessSync, chownSync, constants, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { McpmuxError } from '../errors.js';
@@ -36,6 +38,8 @@ export interface ManagedChildOptions {
   sessionDir?: string | undefined;
   /** Milliseconds between stop steps (SPEC: 2 s). */
   stopGraceMs?: number;
+  /** Called once when the process is gone or failed to start (releases its uid). */
+  onGone?: () => void;
 }
 
 export interface ManagedChildEvents {
@@ -67,10 +71,21 @@ export function resolveProgram(
   return undefined;
 }
 
+/** The first child of `pid` (bwrap's sandbox init), from /proc; undefined when there is none. */
+function sandboxInit(pid: number): number | undefined {
+  try {
+    const first = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(' ')[0];
+    return first === undefined || first === '' ? undefined : Number(first);
+  } catch {
+    return undefined;
+  }
+}
+
 export class ManagedChild extends EventEmitter<ManagedChildEvents> {
   readonly #plan: SpawnPlan;
   readonly #sessionDir: string | undefined;
   readonly #graceMs: number;
+  #onGone: (() => void) | undefined;
   #child: ChildProcessWithoutNullStreams | undefined;
   #exit: ExitInfo | undefined;
   #exited: Promise<ExitInfo>;
@@ -87,6 +102,7 @@ export class ManagedChild extends EventEmitter<ManagedChildEvents> {
     this.#plan = options.plan;
     this.#sessionDir = options.sessionDir;
     this.#graceMs = options.stopGraceMs ?? 2000;
+    this.#onGone = options.onGone;
     this.#exited = new Promise((resolve) => (this.#resolveExited = resolve));
   }
 
@@ -117,9 +133,15 @@ export class ManagedChild extends EventEmitter<ManagedChildEvents> {
     if (this.#child !== undefined) throw new Error('ManagedChild.start() called twice');
     const program = this.#plan.command[0]!;
     if (resolveProgram(program, this.#plan.env, this.#plan.cwd) === undefined) {
+      this.#gone();
       throw new McpmuxError('spawn_failed', `command not found: ${program}`, { program });
     }
-    this.#makeSessionDir();
+    try {
+      this.#makeSessionDir();
+    } catch (err) {
+      this.#gone();
+      throw err;
+    }
     let child: ChildProcessWithoutNullStreams;
     try {
       child = spawn(this.#plan.file, [...this.#plan.args], {
@@ -130,6 +152,7 @@ export class ManagedChild extends EventEmitter<ManagedChildEvents> {
       });
     } catch (err) {
       this.#removeSessionDir();
+      this.#gone();
       throw new McpmuxError(
         'spawn_failed',
         `cannot spawn ${program}: ${String(err)}`,
@@ -229,8 +252,12 @@ export class ManagedChild extends EventEmitter<ManagedChildEvents> {
   #killGroup(signal: NodeJS.Signals): void {
     const pid = this.#child?.pid;
     if (pid === undefined) return;
+    // bwrap's child is the namespace's init, leader of the group the server runs in; the init
+    // itself ignores SIGTERM from outside (no handler), the server gets it.
+    const target =
+      this.#plan.isolation === 'namespaces' && signal !== 'SIGKILL' ? sandboxInit(pid) : pid;
     try {
-      process.kill(-pid, signal);
+      process.kill(-(target ?? pid), signal);
     } catch {
       // the group is already gone
     }
@@ -241,6 +268,7 @@ export class ManagedChild extends EventEmitter<ManagedChildEvents> {
     if (note !== undefined) this.#pushTail(note);
     // Whatever the server left behind in its group goes with it.
     this.#killGroup('SIGKILL');
+    this.#gone();
     this.#removal = this.#removeSessionDirLater();
     this.#exit = {
       code,
@@ -250,6 +278,13 @@ export class ManagedChild extends EventEmitter<ManagedChildEvents> {
     };
     this.#resolveExited(this.#exit);
     this.emit('exit', this.#exit);
+  }
+
+  /** Runs onGone once. */
+  #gone(): void {
+    const onGone = this.#onGone;
+    this.#onGone = undefined;
+    onGone?.();
   }
 
   #drainStderr(child: ChildProcessWithoutNullStreams): void {

@@ -100,3 +100,31 @@ export async function waitFor(
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(' ')
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The server process itself below a client's pid: under isolation "namespaces" the client's pid is
+ * bwrap's and the server runs two levels down. The first descendant (breadth first) that is not a
+ * wrapper (bwrap, setpriv, env, prlimit), or `pid` itself.
+ */
+export function serverPidOf(pid: number): number {
+  const queue = [pid];
+  while (queue.length > 0) {
+    const current = queue.shift()!;
+    const argv0 = (readCmdline(current) ?? '').split(' ')[0] ?? '';
+    if (!/(^|\/)(bwrap|setpriv|env|prlimit)$/.test(argv0)) return current;
+    queue.push(...childrenOf(current));
+  }
+  return pid;
+}
