@@ -7,12 +7,13 @@
 
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { accessSync, chownSync, constants, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { accessSync, chmodSync, chownSync, constants, mkdirSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { delimiter, isAbsolute, join } from 'node:path';
+import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import { McpmuxError } from '../errors.js';
 import { LineDecoder } from '../jsonrpc/line-decoder.js';
 import { WriteBatcher } from '../util/write-batcher.js';
+import { sandboxInit, signalOfCode } from './bwrap-process.js';
 import { sessionTmpDir, type SpawnPlan } from './spawn-plan.js';
 
 const STDERR_LINE_BYTES = 8192;
@@ -69,16 +70,6 @@ export function resolveProgram(
     }
   }
   return undefined;
-}
-
-/** The first child of `pid` (bwrap's sandbox init), from /proc; undefined when there is none. */
-function sandboxInit(pid: number): number | undefined {
-  try {
-    const first = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(' ')[0];
-    return first === undefined || first === '' ? undefined : Number(first);
-  } catch {
-    return undefined;
-  }
 }
 
 export class ManagedChild extends EventEmitter<ManagedChildEvents> {
@@ -173,7 +164,10 @@ export class ManagedChild extends EventEmitter<ManagedChildEvents> {
     child.once('exit', (code, signal) => {
       // Give the last lines still in the stdout pipe a moment to arrive, but never wait on
       // 'close': a grandchild holding the pipe open would keep it from ever coming.
-      const finish = () => this.#onExit(code, signal);
+      // bwrap reports a server killed by signal N as exit code 128 + N: report the signal.
+      const fromBwrap = this.#plan.isolation === 'namespaces' ? signalOfCode(code) : undefined;
+      const finish = () =>
+        fromBwrap === undefined ? this.#onExit(code, signal) : this.#onExit(null, fromBwrap);
       if (child.stdout.readableEnded) return finish();
       const timer = setTimeout(finish, EXIT_FLUSH_MS);
       child.stdout.once('end', () => {
@@ -317,6 +311,7 @@ export class ManagedChild extends EventEmitter<ManagedChildEvents> {
       mkdirSync(sessionTmpDir(dir), { recursive: true, mode: 0o700 });
       const runAs = this.#plan.runAs;
       if (runAs !== undefined) {
+        chmodSync(dirname(dir), 0o711); // sandbox_dir: the session's uid must pass through it
         chownSync(dir, runAs.uid, runAs.gid);
         chownSync(sessionTmpDir(dir), runAs.uid, runAs.gid);
       }

@@ -87,7 +87,7 @@ export function planNamespaceArgs(sandbox: SandboxConfig, ctx: NamespaceContext)
   }
   args.push('--perms', '0711', '--size', String(SANDBOX_DIR_TMPFS_BYTES));
   args.push('--tmpfs', ctx.sandboxDir);
-  args.push('--bind', ctx.sessionDir, ctx.sessionDir);
+  args.push('--bind', ctx.sessionDir, ctx.sessionDir, '--remount-ro', ctx.sandboxDir);
   if (ctx.cwd !== ctx.sessionDir) args.push('--ro-bind', ctx.cwd, ctx.cwd);
   for (const entry of sandbox.binds) {
     const { path, writable } = parseBind(entry);

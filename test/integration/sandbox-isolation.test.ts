@@ -1,0 +1,190 @@
+// Issue 11: a hostile server (test/fixtures/probe.mjs) tries each escape from inside its session;
+// under isolation "namespaces" every attempt fails, every descendant dies with the session, and
+// sessions that drop privileges each get a uid of their own. Without a usable bubblewrap these
+// tests are reported as skipped, with the reason in their title.
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import type { ServiceConfig } from '../../src/config/types.js';
+import type { MCPClient } from '../../src/mcp/mcp-client.js';
+import { hostInfo } from '../../src/sandbox/host.js';
+import { MCPManager } from '../../src/services/mcp-manager.js';
+import { textOf } from '../helpers/clients.js';
+import { FIXTURE_SERVER, ROOT, serviceConfig, testConfig } from '../helpers/config.js';
+import { serverPidOf, suiteProcesses, waitFor } from '../helpers/processes.js';
+
+const PROBE = join(ROOT, 'test/fixtures/probe.mjs');
+const host = hostInfo();
+
+type Report = Record<string, { escaped: boolean; detail: string }>;
+
+function probeService(sandbox: Record<string, unknown> = {}): ServiceConfig {
+  return serviceConfig(['node', PROBE], { sandbox });
+}
+
+async function call(client: MCPClient, tool: string, args: object = {}): Promise<any> {
+  const text = textOf(await client.callTool(tool, args as Record<string, unknown>));
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+const escapes = (report: Report) =>
+  Object.entries(report)
+    .filter(([, r]) => r.escaped)
+    .map(([name, r]) => `${name}: ${r.detail}`);
+
+describe('sandbox isolation "namespaces" (issue 11)', function () {
+  this.timeout(60_000);
+  let base: string;
+  let manager: MCPManager | undefined;
+  let listener: Server;
+  let port: number;
+
+  beforeEach(async function () {
+    if (host.bwrap === undefined) {
+      this.currentTest!.title += ` [SKIPPED: bubblewrap not usable: ${host.bwrapProblem}]`;
+      this.skip();
+    }
+    // Outside /tmp (which is private inside anyway), so that what hides the config file and
+    // sandbox_dir is the sandbox's own doing.
+    base = mkdtempSync(join(ROOT, '.probe-'));
+    chmodSync(base, 0o711); // sandbox_dir's parents must be traversable (docs/operations.md)
+    listener = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    port = (listener.address() as AddressInfo).port;
+  });
+
+  afterEach(async function () {
+    await manager?.shutdown();
+    manager = undefined;
+    listener?.close();
+    if (base !== undefined) rmSync(base, { recursive: true, force: true });
+  });
+
+  function start(services: Record<string, ServiceConfig>, uidRange?: [number, number]) {
+    const configFile = join(base, 'config.json');
+    writeFileSync(configFile, JSON.stringify({ server: { auth_token: 'relay-secret-token' } }));
+    const config = testConfig(services, {
+      session: {
+        sandbox_dir: join(base, 'sandbox'),
+        ...(uidRange !== undefined && {
+          uid_range_first: uidRange[0],
+          uid_range_size: uidRange[1],
+        }),
+      },
+    });
+    manager = new MCPManager(config, { stopGraceMs: 300, configFile });
+    return { manager, configFile, sandboxDir: config.session.sandbox_dir };
+  }
+
+  /** Session `attacker` probes session `victim` (which planted a secret in its HOME). */
+  async function attack(attacker: MCPClient, victim: MCPClient, configFile: string, dir: string) {
+    await call(victim, 'plant', { text: 'victim-secret' });
+    return (await call(attacker, 'probe', {
+      relayPid: process.pid,
+      configFile,
+      sandboxDir: dir,
+      otherHome: join(dir, `${victim.service.name}-${victim.sessionId}`),
+      otherPid: serverPidOf(victim.pid!),
+      port,
+      writePaths: [
+        join(base, 'escape'),
+        join(dir, 'escape'),
+        join(ROOT, 'escape'),
+        '/etc/mcpmux-escape',
+        '/var/tmp/mcpmux-escape',
+      ],
+    })) as Report;
+  }
+
+  it('refuses every escape a hostile server tries, as its own uid and as root', async function () {
+    const { manager, configFile, sandboxDir } = start({
+      dropped: probeService({ drop_privileges: true, network: 'none' }),
+      root: probeService({ network: 'none' }),
+    });
+    expect(manager.isolation.get('dropped')).to.equal('namespaces');
+    const dropped = await manager.createClient('dropped', { initialize: true });
+    const root = await manager.createClient('root', { initialize: true });
+
+    const fromDropped = await attack(dropped, root, configFile, sandboxDir);
+    expect(Object.keys(fromDropped)).to.have.length(14);
+    expect(escapes(fromDropped), JSON.stringify(fromDropped)).to.deep.equal([]);
+    const fromRoot = await attack(root, dropped, configFile, sandboxDir);
+    expect(escapes(fromRoot), JSON.stringify(fromRoot)).to.deep.equal([]);
+    // neither SIGKILL reached its target
+    expect(await call(dropped, 'whoami')).to.include({ homeWritable: true });
+    expect(await call(root, 'whoami')).to.include({ homeWritable: true });
+  });
+
+  it('the same probe gets through under isolation "rlimits" (the probe is not vacuous)', async function () {
+    const { manager, configFile, sandboxDir } = start({
+      a: probeService({ isolation: 'rlimits' }),
+      b: probeService({ isolation: 'rlimits' }),
+    });
+    const a = await manager.createClient('a', { initialize: true });
+    const b = await manager.createClient('b', { initialize: true });
+    await call(b, 'plant', { text: 'victim-secret' });
+    const report = await call(a, 'probe', {
+      relayPid: process.pid,
+      configFile,
+      sandboxDir,
+      otherHome: join(sandboxDir, `b-${b.sessionId}`),
+      port,
+    });
+    expect(escapes(report as Report), JSON.stringify(report)).to.have.length(7);
+  });
+
+  it('gives the server a private view: its own pids, hostname, a writable HOME and TMPDIR', async function () {
+    const { manager } = start({ p: probeService({ drop_privileges: true }) }, [300000, 10]);
+    const p = await manager.createClient('p', { initialize: true });
+    const me = await call(p, 'whoami');
+    expect(me).to.include({ hostname: 'mcpmux', homeWritable: true, tmpdirWritable: true });
+    expect(me.uid).to.equal(300000);
+    expect(me.gid).to.equal(300000);
+    expect(me.visiblePids).to.be.lessThan(5); // bwrap's init, the server, nothing of the host
+  });
+
+  it('runs 10 concurrent Node sessions that drop privileges, each as a uid of its own', async function () {
+    const { manager } = start({ p: probeService({ drop_privileges: true }) }, [300000, 10]);
+    const clients = await Promise.all(
+      Array.from({ length: 10 }, () => manager.createClient('p', { initialize: true })),
+    );
+    const me = await Promise.all(clients.map((c) => call(c, 'whoami')));
+    const uids = me.map((m) => m.uid as number);
+    expect(new Set(uids).size).to.equal(10);
+    expect(uids.every((u) => u >= 300000 && u < 300010)).to.equal(true);
+    expect(me.every((m) => m.homeWritable && m.tmpdirWritable)).to.equal(true);
+    // the range is used up: the 11th session is refused, until one stops and gives its uid back
+    const refused = await manager.createClient('p').catch((err: unknown) => err);
+    expect(String(refused)).to.match(/no free uid/);
+    await clients[0]!.stop();
+    const again = await manager.createClient('p', { initialize: true });
+    expect((await call(again, 'whoami')).uid).to.equal(uids[0]);
+  });
+
+  it('kills a setsid grandchild when the session stops', async function () {
+    const { manager } = start({ p: probeService() });
+    const p = await manager.createClient('p', { initialize: true });
+    const marker = `grandchild-${process.pid}-${Date.now()}`;
+    await call(p, 'grandchild', { marker });
+    const alive = () => suiteProcesses().filter((x) => x.cmdline.includes(marker));
+    await waitFor(() => alive().length === 1, 5000, 'the grandchild to start');
+    await p.stop();
+    await waitFor(() => alive().length === 0, 5000, 'the grandchild to die with its session');
+  });
+
+  it('delivers the stop sequence SIGTERM to the server inside, not to bwrap', async function () {
+    const config = serviceConfig(['node', FIXTURE_SERVER, '--ignore-eof', '--trap-sigterm']);
+    const { manager } = start({ f: config });
+    const f = await manager.createClient('f', { initialize: true });
+    const exit = await f.stop();
+    // The server saw SIGTERM and lived on until the SIGKILL step. Had bwrap got the SIGTERM, it
+    // would have died of it and taken the server with it at once (signal SIGTERM, no trace).
+    expect(exit.stderrTail).to.include('sigterm ignored');
+    expect(exit).to.include({ signal: 'SIGKILL', requested: true });
+  });
+});
