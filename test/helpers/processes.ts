@@ -101,6 +101,9 @@ export async function waitFor(
   }
 }
 
+/** argv[0] of the programs the sandbox wraps a server in. */
+const WRAPPER = /(^|\/)(bwrap|setpriv|env|prlimit)$/;
+
 function childrenOf(pid: number): number[] {
   try {
     return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
@@ -123,8 +126,15 @@ export function serverPidOf(pid: number): number {
   while (queue.length > 0) {
     const current = queue.shift()!;
     const argv0 = (readCmdline(current) ?? '').split(' ')[0] ?? '';
-    if (!/(^|\/)(bwrap|setpriv|env|prlimit)$/.test(argv0)) return current;
+    if (!WRAPPER.test(argv0)) return current;
     queue.push(...childrenOf(current));
   }
   return pid;
+}
+
+/** The suite's server processes whose command line includes `marker`, wrappers left out. */
+export function serverProcesses(marker: string): ProcInfo[] {
+  return suiteProcesses().filter(
+    (p) => p.cmdline.includes(marker) && !WRAPPER.test(p.cmdline.split(' ')[0] ?? ''),
+  );
 }
