@@ -9,8 +9,10 @@ import { expect } from 'chai';
 import type { ServiceConfig } from '../../src/config/types.js';
 import type { MCPClient } from '../../src/mcp/mcp-client.js';
 import { hostInfo } from '../../src/sandbox/host.js';
+import { Relay } from '../../src/relay.js';
 import { MCPManager } from '../../src/services/mcp-manager.js';
 import { textOf } from '../helpers/clients.js';
+import { captureLogs } from '../helpers/http.js';
 import { FIXTURE_SERVER, ROOT, serviceConfig, testConfig } from '../helpers/config.js';
 import { serverPidOf, suiteProcesses, waitFor } from '../helpers/processes.js';
 
@@ -186,5 +188,42 @@ describe('sandbox isolation "namespaces" (issue 11)', function () {
     // would have died of it and taken the server with it at once (signal SIGTERM, no trace).
     expect(exit.stderrTail).to.include('sigterm ignored');
     expect(exit).to.include({ signal: 'SIGKILL', requested: true });
+  });
+});
+
+describe('sandbox isolation without bubblewrap (issue 11)', function () {
+  const noBwrap = { ...hostInfo(), bwrap: undefined, bwrapProblem: 'bwrap not found' };
+
+  it('falls back to "rlimits" with one start-up warning naming the package, shown in /health', async function () {
+    const config = testConfig({ f: serviceConfig(['node', FIXTURE_SERVER]), g: probeService() });
+    const logs = captureLogs();
+    const relay = new Relay(config, { host: noBwrap, logger: logs.logger, stopGraceMs: 300 });
+    try {
+      await relay.start();
+      const warnings = logs.lines().filter((l) => /bubblewrap/.test(String(l.msg)));
+      expect(warnings).to.have.length(1);
+      expect(warnings[0].msg).to.include('apt-get install bubblewrap');
+      expect(warnings[0].services).to.deep.equal(['f', 'g']);
+      const health = (await (await fetch(`${relay.url}/health`)).json()) as any;
+      expect(health.services.f.isolation).to.equal('rlimits');
+      const client = await relay.manager.createClient('f', { initialize: true });
+      expect(textOf(await client.callTool('echo', { text: 'still works' }))).to.equal(
+        'still works',
+      );
+    } finally {
+      await relay.close();
+      config.cleanup();
+    }
+  });
+
+  it('refuses to start a relay whose service asks for "namespaces" explicitly', function () {
+    const config = testConfig({ f: probeService({ isolation: 'namespaces' }) });
+    try {
+      expect(() => new Relay(config, { host: noBwrap })).to.throw(
+        /services\.f\.sandbox\.isolation.*apt-get install bubblewrap/,
+      );
+    } finally {
+      config.cleanup();
+    }
   });
 });
