@@ -1,6 +1,6 @@
 // Finds processes started by the test suite (fixture servers, example servers, npm MCP servers,
 // relays started from dist/) by reading /proc, so a root hook can prove none outlives its test.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 const MARKERS = [
   '/test/fixtures/',
@@ -137,4 +137,22 @@ export function serverProcesses(marker: string): ProcInfo[] {
   return suiteProcesses().filter(
     (p) => p.cmdline.includes(marker) && !WRAPPER.test(p.cmdline.split(' ')[0] ?? ''),
   );
+}
+
+/**
+ * The host pid of the suite's server whose working directory is `cwd` (its session directory, as
+ * the fixture's `cwd` tool reports it). The fixture's `pid` tool cannot tell: in a PID namespace
+ * of its own every server is pid 2.
+ */
+export function serverPidByCwd(cwd: string): number {
+  const found = suiteProcesses().filter((p) => {
+    if (WRAPPER.test(p.cmdline.split(' ')[0] ?? '')) return false;
+    try {
+      return readlinkSync(`/proc/${p.pid}/cwd`) === cwd;
+    } catch {
+      return false;
+    }
+  });
+  if (found.length !== 1) throw new Error(`${found.length} servers run in ${cwd}`);
+  return found[0]!.pid;
 }
