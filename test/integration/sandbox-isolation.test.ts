@@ -2,7 +2,7 @@
 // under isolation "namespaces" every attempt fails, every descendant dies with the session, and
 // sessions that drop privileges each get a uid of their own. Without a usable bubblewrap these
 // tests are reported as skipped, with the reason in their title.
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -18,6 +18,22 @@ import { serverPidOf, suiteProcesses, waitFor } from '../helpers/processes.js';
 
 const PROBE = join(ROOT, 'test/fixtures/probe.mjs');
 const host = hostInfo();
+
+const PYTHON = '/usr/bin/python3';
+/** A minimal MCP server in Python: initialize, and one tool `whoami` (uid, HOME). */
+const PY_SERVER = `
+import json, os, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if 'id' not in m:
+        continue
+    if m['method'] == 'initialize':
+        r = {'protocolVersion': m['params']['protocolVersion'], 'capabilities': {'tools': {}},
+             'serverInfo': {'name': 'py', 'version': '1'}}
+    else:
+        r = {'content': [{'type': 'text', 'text': json.dumps({'uid': os.getuid(), 'home': os.environ['HOME']})}]}
+    print(json.dumps({'jsonrpc': '2.0', 'id': m['id'], 'result': r}), flush=True)
+`;
 
 type Report = Record<string, { escaped: boolean; detail: string }>;
 
@@ -166,6 +182,20 @@ describe('sandbox isolation "namespaces" (issue 11)', function () {
     await clients[0]!.stop();
     const again = await manager.createClient('p', { initialize: true });
     expect((await call(again, 'whoami')).uid).to.equal(uids[0]);
+  });
+
+  it('runs a Python stdio server as its own uid (when /usr/bin/python3 exists)', async function () {
+    if (!existsSync(PYTHON)) {
+      this.test!.title += ` [SKIPPED: no ${PYTHON}]`;
+      this.skip();
+    }
+    const { manager } = start({
+      py: serviceConfig([PYTHON, '-c', PY_SERVER], { sandbox: { drop_privileges: true } }),
+    });
+    const py = await manager.createClient('py', { initialize: true });
+    const me = await call(py, 'whoami');
+    expect(me.uid).to.be.at.least(200000);
+    expect(me.home).to.equal(join(base, 'sandbox', `py-${py.sessionId}`));
   });
 
   it('kills a setsid grandchild when the session stops', async function () {
