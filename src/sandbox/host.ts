@@ -48,7 +48,9 @@ export function probeBwrap(candidates: readonly string[] = BWRAP_CANDIDATES): {
     bwrap,
     [
       ...['--die-with-parent', '--new-session', '--unshare-pid', '--unshare-ipc', '--unshare-uts'],
-      ...['--ro-bind', '/', '/', '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp'],
+      ...['--ro-bind', '/', '/', '--proc', '/proc', '--dev', '/dev'],
+      // options an old bwrap lacks (--size: 0.7+) fail the probe rather than every spawn
+      ...['--perms', '1777', '--size', '1048576', '--tmpfs', '/tmp', '--remount-ro', '/tmp'],
       ...['--cap-drop', 'ALL', '--', 'true'],
     ],
     { stdio: ['ignore', 'ignore', 'pipe'], timeout: PROBE_TIMEOUT_MS, encoding: 'utf8' },

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import type { ServiceConfig } from '../../src/config/types.js';
 import type { MCPClient } from '../../src/mcp/mcp-client.js';
-import { hostInfo } from '../../src/sandbox/host.js';
+import { hostInfo, probeBwrap } from '../../src/sandbox/host.js';
 import { Relay } from '../../src/relay.js';
 import { MCPManager } from '../../src/services/mcp-manager.js';
 import { textOf } from '../helpers/clients.js';
@@ -244,6 +244,11 @@ describe('sandbox isolation without bubblewrap (issue 11)', function () {
       await relay.close();
       config.cleanup();
     }
+  });
+
+  it('probes bwrap once: missing, or present but not working, is a reason, not a level', function () {
+    expect(probeBwrap(['/nonexistent/bwrap'])).to.deep.equal({ problem: 'bwrap not found' });
+    expect(probeBwrap(['/bin/false']).problem).to.match(/^\/bin\/false does not work here: exit 1/);
   });
 
   it('refuses to start a relay whose service asks for "namespaces" explicitly', function () {
