@@ -7,13 +7,13 @@
 
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { accessSync, chmodSync, chownSync, constants, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { delimiter, dirname, isAbsolute, join } from 'node:path';
+import { dirname } from 'node:path';
 import { McpmuxError } from '../errors.js';
 import { LineDecoder } from '../jsonrpc/line-decoder.js';
 import { WriteBatcher } from '../util/write-batcher.js';
-import { sandboxInit, signalOfCode } from './bwrap-process.js';
+import { resolveProgram, sandboxInit, signalOfCode } from './process-info.js';
 import { sessionTmpDir, type SpawnPlan } from './spawn-plan.js';
 
 const STDERR_LINE_BYTES = 8192;
@@ -47,29 +47,6 @@ export interface ManagedChildEvents {
   stdout: [chunk: Buffer];
   stderr: [line: string];
   exit: [info: ExitInfo];
-}
-
-/** Finds `program` the way execvp would, with the PATH the child will see. */
-export function resolveProgram(
-  program: string,
-  env: Readonly<Record<string, string>>,
-  cwd: string,
-) {
-  const candidates = program.includes('/')
-    ? [isAbsolute(program) ? program : join(cwd, program)]
-    : (env.PATH ?? '')
-        .split(delimiter)
-        .filter(Boolean)
-        .map((dir) => join(dir, program));
-  for (const candidate of candidates) {
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // keep looking
-    }
-  }
-  return undefined;
 }
 
 export class ManagedChild extends EventEmitter<ManagedChildEvents> {
