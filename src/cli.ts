@@ -15,8 +15,9 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ConfigError, describeServices, loadConfig } from './config/load.js';
-import { createLogger } from './log.js';
+import { createLogger, logDestination } from './log.js';
 import { VERSION, createRelay } from './relay.js';
+import { LOG_FLUSH_MS, signalHandler } from './shutdown-signals.js';
 
 const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -88,43 +89,46 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`mcpmux: invalid configuration\n${err.message}\n`);
     return 1;
   }
-  const { config, warnings } = loaded;
+  const { config, warnings, notices } = loaded;
   if (values.check === true) {
     for (const w of warnings) process.stdout.write(`warning: ${w}\n`);
+    for (const n of notices) process.stdout.write(`${n}\n`);
     process.stdout.write(`config ${file} is valid\n${describeServices(config)}\n`);
     return 0;
   }
 
-  const log = createLogger({ level: config.logging.level, file: config.logging.file });
+  let output;
+  try {
+    output = logDestination(config.logging.file);
+  } catch (err) {
+    process.stderr.write(`mcpmux: cannot open logging.file: ${(err as Error).message}\n`);
+    return 1;
+  }
+  const log = createLogger({ level: config.logging.level, stream: output });
   for (const w of warnings) log.warn({ config: file }, w);
+  for (const n of notices) log.info({ config: file }, n);
   const { auth_token, auth_user, auth_password } = config.server;
   if (auth_token === '' && (auth_user === '' || auth_password === '')) {
     log.warn('no auth_token or auth_user/auth_password set: the relay accepts every client');
   }
   const relay = createRelay(config, { logger: log, configFile: file });
-  let signals = 0;
-  const stop = (signal: string) => {
-    signals++;
-    if (signals > 1) {
-      log.warn({ signal }, 'second signal: exiting now');
-      process.exit(1);
-    }
-    log.info({ signal }, 'signal received, shutting down');
-    relay.close().then(
-      () => log.flush(() => process.exit(0)),
-      (err: unknown) => {
-        log.error({ err }, 'shutdown failed');
-        log.flush(() => process.exit(1));
-      },
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+  // Shutdown always ends (shutdown-signals.ts): bounded, and a second signal ends it at once.
+  const onSignal = signalHandler({
+    close: () => relay.close(),
+    budgetMs: relay.shutdownBudgetMs,
+    killAll: () => relay.manager.killAll(),
+    flushWithin: (ms) => output.flushWithin(ms),
+    exit: (code) => process.exit(code),
+    log,
+  });
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
   try {
     await relay.start();
   } catch (err) {
     log.fatal({ err: (err as Error).message }, 'cannot start');
     await relay.close();
+    await output.flushWithin(LOG_FLUSH_MS);
     return 1;
   }
   return -1; // keep running until a signal

@@ -45,7 +45,8 @@ export const REASONS = {
     code: -32000,
     closeCode: null,
     httpStatus: 429,
-    summary: 'The client address exceeded rate_limiting.requests_per_minute.',
+    summary:
+      'The client address exceeded rate_limiting.requests_per_minute or a SignalWire limit (call_limit, …).',
   },
   upstream_exited: {
     code: -32000,
@@ -95,7 +96,7 @@ export const REASONS = {
     closeCode: 4006,
     httpStatus: 502,
     summary:
-      'The server wrote something that is not MCP on stdout (a line over max_message_bytes, a batch).',
+      'The server broke the protocol on stdout (sustained junk, a batch, a line over max_message_bytes, nesting too deep).',
   },
   unknown_service: {
     code: -32000,

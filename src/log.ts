@@ -1,8 +1,9 @@
 // The root pino logger. info = lifecycle (connections, sessions, processes), debug = per request,
 // trace = payloads. Secrets are redacted by path, and access_token is cut out of logged URLs.
 
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 import type { LogLevel } from './config/types.js';
+import { LogDestination } from './log-destination.js';
 
 export type { Logger } from 'pino';
 
@@ -29,8 +30,17 @@ export interface LoggerOptions {
   level: LogLevel;
   /** A file path, or '' / undefined for stdout. */
   file?: string;
-  /** A stream to write to instead (tests capture logs this way). */
-  stream?: NodeJS.WritableStream;
+  /** A stream to write to instead (tests capture logs this way; cli.ts passes a LogDestination). */
+  stream?: NodeJS.WritableStream | DestinationStream;
+}
+
+/**
+ * The relay's log output: stdout, or `file` (appended, its directory made). Never blocks the
+ * process and is never flushed on exit by itself (see LogDestination); the caller flushes it
+ * under a deadline before exiting.
+ */
+export function logDestination(file?: string): LogDestination {
+  return new LogDestination(file !== undefined && file !== '' ? file : 1);
 }
 
 export function createLogger(options: LoggerOptions): Logger {
@@ -39,11 +49,7 @@ export function createLogger(options: LoggerOptions): Logger {
     base: { name: 'mcpmux' },
     redact: { paths: REDACT_PATHS, censor: '[Redacted]' },
   };
-  if (options.stream !== undefined) return pino(pinoOptions, options.stream);
-  if (options.file !== undefined && options.file !== '') {
-    return pino(pinoOptions, pino.destination({ dest: options.file, mkdir: true, sync: false }));
-  }
-  return pino(pinoOptions, pino.destination({ dest: 1, sync: false }));
+  return pino(pinoOptions, options.stream ?? logDestination(options.file));
 }
 
 /** A logger that writes nothing (the default for library users who pass none). */

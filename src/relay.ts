@@ -1,7 +1,9 @@
 // The composition root: wires config → manager → session registry → HTTP/WebSocket server (with
 // access control, metrics and the REST API), and owns the start and shutdown order. Shutdown is
 // start-up reversed, each step under a deadline: not ready → stop accepting → let in-flight
-// requests finish (shutdown_grace) → close sockets with 1001 → stop every session's process.
+// requests finish (shutdown_grace) → answer what is left with shutting_down (and a `closed`
+// envelope per /ws channel) → close sockets with 1001 → stop every session's process. At start,
+// session directories a crashed run left in sandbox_dir are removed (sandbox/stale-dirs.ts).
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -11,6 +13,7 @@ import type { Config } from './config/types.js';
 import { McpmuxError } from './errors.js';
 import { redactUrl, silentLogger, type Logger } from './log.js';
 import type { HostInfo } from './sandbox/host.js';
+import { releaseSandboxDir, sweepSandboxDir } from './sandbox/stale-dirs.js';
 import { MCPManager } from './services/mcp-manager.js';
 import { SessionRegistry } from './services/session-registry.js';
 import { AccessControl } from './server/access.js';
@@ -20,10 +23,14 @@ import { RelayMetrics } from './server/metrics.js';
 import { serveMux } from './server/mux-connection.js';
 import { addRestRoutes } from './server/rest-api.js';
 import { RestSessions } from './server/rest-sessions.js';
-import { Router, type RouteGuard } from './server/routes.js';
+import { GatewayLimits, sendGatewayRefusal } from './server/gateway-limits.js';
+import { Router, type Route, type RouteGuard } from './server/routes.js';
 import { SecurityLog } from './server/security-log.js';
 
 export const VERSION = '0.1.0';
+
+/** The stop sequence's step (SPEC §4: close stdin, 2 s, SIGTERM, 2 s, SIGKILL). */
+const STOP_STEP_MS = 2000;
 
 export type RelayState = 'idle' | 'starting' | 'ready' | 'draining' | 'closed';
 
@@ -52,17 +59,20 @@ export class Relay {
   #state: RelayState = 'idle';
   #closing: Promise<void> | undefined;
   #address: AddressInfo | undefined;
+  readonly #stopStepMs: number;
+  #sandboxClaim: string | undefined;
 
   constructor(config: Config, options: RelayOptions = {}) {
     this.config = config;
     this.#log = options.logger ?? silentLogger();
+    this.#stopStepMs = options.stopGraceMs ?? STOP_STEP_MS;
     this.#security = new SecurityLog(this.#log);
     this.metrics = new RelayMetrics(
       {
         serviceNames: () => this.manager.services.keys(),
         sessions: () => this.registry.all(),
         queues: () => this.registry.queues(),
-        processes: (name) => this.manager.sessionCount(name),
+        processes: (name) => this.manager.processCount(name),
       },
       VERSION,
     );
@@ -75,20 +85,25 @@ export class Relay {
         const name = client.service.name;
         this.metrics.processSpawned(name);
         client.once('exit', (info) => this.metrics.processExited(name, info));
+        client.on('junk', () => this.metrics.upstreamJunk(name));
+        client.once('protocol_error', (err) => this.metrics.upstreamProtocolError(name, err));
       },
     });
     this.registry = new SessionRegistry(this.manager, config, this.#log, {
       observer: (service) => this.metrics.requestStats(service),
     });
-    this.restSessions = new RestSessions(this.registry, this.#security);
+    this.restSessions = new RestSessions(this.registry, this.#security, config.rest.ended_sessions);
     this.#access = new AccessControl({
       config,
       security: this.#security,
       refused: (reason) => this.metrics.refused(reason),
     });
+    const gatewayLimits = new GatewayLimits(config.rate_limiting);
     this.#guard = (route, req, res, url) =>
-      route.open === true || this.#access.guardRequest(req, res, url);
+      (!gatewayLimits.enabled || this.#gatewayLimit(gatewayLimits, route, req, res)) &&
+      (route.open === true || this.#access.guardRequest(req, res, url));
     this.router.observe((route, status) => this.metrics.httpRequest(route, status));
+    this.router.onError((err) => this.#log.error({ err }, 'HTTP route failed'));
     this.#addHealthRoutes();
     this.router.add({
       method: 'GET',
@@ -145,9 +160,15 @@ export class Relay {
     return this.#sockets.size;
   }
 
+  /** The longest close() takes: shutdown_grace, then the stop sequence's two steps. */
+  get shutdownBudgetMs(): number {
+    return this.config.server.shutdown_grace * 1000 + 2 * this.#stopStepMs;
+  }
+
   async start(): Promise<AddressInfo> {
     if (this.#state !== 'idle') throw new Error(`Relay.start() in state ${this.#state}`);
     this.#state = 'starting';
+    this.#sandboxClaim = await sweepSandboxDir(this.config.session.sandbox_dir, this.#log);
     const { server } = this.#http;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -178,6 +199,7 @@ export class Relay {
         services: [...this.manager.services.keys()],
         auth: this.#access.auth.enabled,
         rate_limiting: this.config.rate_limiting.enabled,
+        tls: this.config.server.tls.cert === '' ? false : this.config.server.tls.cert,
       },
       'listening',
     );
@@ -203,29 +225,44 @@ export class Relay {
       ? new Promise<void>((resolve) => server.close(() => resolve()))
       : Promise.resolve();
     server.closeIdleConnections();
-    await this.#drain(this.config.server.shutdown_grace * 1000);
+    this.registry.stopAccepting();
+    await this.registry.drained(this.config.server.shutdown_grace * 1000);
+    // Past the grace: every request still in flight is answered with shutting_down and every
+    // channel gets its `closed` (a direct socket its 1001) now, synchronously, so all of it is
+    // queued on the sockets before their close frames.
+    const sessionsClosed = this.registry.closeAll('shutting_down');
     for (const ws of this.#sockets) ws.close(1001, 'relay shutting down');
-    await this.registry.closeAll('shutting_down');
-    await this.manager.shutdown();
+    // Every process stops in parallel (sessions' and tool listings'): the stop sequence once.
+    await Promise.all([sessionsClosed, this.manager.shutdown()]);
     for (const ws of this.#sockets) ws.terminate();
     server.closeAllConnections();
     await stopped;
+    if (this.#sandboxClaim !== undefined) {
+      await releaseSandboxDir(this.config.session.sandbox_dir, this.#sandboxClaim);
+    }
     this.#state = 'closed';
     this.#log.info('shut down');
-  }
-
-  /** Waits (bounded) until no session has a request in flight. */
-  async #drain(graceMs: number): Promise<void> {
-    const deadline = Date.now() + graceMs;
-    const busy = () => this.registry.all().some((s) => s.inflightCount > 0);
-    while (busy() && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
   }
 
   #onRequest(req: IncomingMessage, res: ServerResponse, url: URL): void {
     if (this.#access.cors(req, res)) return; // a CORS preflight, answered
     this.router.handle(req, res, url, this.#guard);
+  }
+
+  /** The SignalWire gateway's per-route limits (rate_limiting.*_limit keys); false: refused. */
+  #gatewayLimit(
+    limits: GatewayLimits,
+    route: Route,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): boolean {
+    const ip = this.#access.address(req);
+    const decision = limits.take(req.method ?? 'GET', route.name ?? '', ip);
+    if (decision.ok) return true;
+    this.metrics.refused('rate_limited');
+    this.#security.event('rate_limited', { ip, transport: 'http', limit: decision.limit });
+    sendGatewayRefusal(res, decision);
+    return false;
   }
 
   #checkUpgrade(req: IncomingMessage, target: UpgradeTarget, url: URL): void {
@@ -304,8 +341,9 @@ export class Relay {
         handler: (_q, res) => {
           const services: Record<string, object> = {};
           for (const [name, s] of this.manager.services) {
+            if (!s.enabled) continue; // as GET /services
             services[name] = {
-              enabled: s.enabled,
+              enabled: true,
               sessions: this.manager.sessionCount(name),
               isolation: this.manager.isolation.get(name),
             };

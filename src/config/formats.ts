@@ -2,6 +2,7 @@
 // how a string is converted to it (coerce: file strings after ${VAR} substitution, and env vars),
 // and how the docs name it. Registered with convict under prefixed names at import.
 import convict from 'convict';
+import { parseLimits } from '../util/flask-limits.js';
 
 export type FormatName =
   | 'mcpmux-string'
@@ -12,6 +13,8 @@ export type FormatName =
   | 'mcpmux-string-list'
   | 'mcpmux-command'
   | 'mcpmux-string-map'
+  | 'mcpmux-rate-limits'
+  | 'mcpmux-ended-sessions'
   | 'mcpmux-choice'
   | 'mcpmux-binds';
 
@@ -65,6 +68,14 @@ function checkNumber(value: unknown, spec: LeafSpec, what: string): string | und
   if (spec.min !== undefined && value < spec.min) return `${what} >= ${spec.min}`;
   if (spec.above !== undefined && value <= spec.above) return `${what} > ${spec.above}`;
   return undefined;
+}
+
+function checkRateLimits(v: unknown): string | undefined {
+  const isText =
+    typeof v === 'string' || (Array.isArray(v) && v.every((x) => typeof x === 'string'));
+  if (!isText) return 'a flask-limiter string or a list of them ("10 per minute")';
+  const parsed = parseLimits(v);
+  return parsed.ok ? undefined : `flask-limiter limits: ${parsed.error}`;
 }
 
 const numberPattern = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
@@ -134,6 +145,15 @@ export const FORMATS: Readonly<Record<FormatName, FormatDef>> = {
       isRecord(v) && Object.values(v).every((x) => typeof x === 'string')
         ? undefined
         : 'an object whose values are strings',
+  },
+  'mcpmux-rate-limits': {
+    type: 'flask-limiter string(s)',
+    check: checkRateLimits,
+  },
+  'mcpmux-ended-sessions': {
+    type: '"restart" | "report"',
+    check: (v) => (v === 'restart' || v === 'report' ? undefined : '"restart" or "report"'),
+    coerce: (t) => t.trim().toLowerCase(),
   },
   'mcpmux-choice': {
     type: 'string (one of)',

@@ -3,8 +3,9 @@
 // validation naming the key path → relative paths resolved → one deeply frozen `Config`.
 // Keys we do not know (SignalWire's cleanup_interval, default_limits, note, …) are warnings.
 import { existsSync, readFileSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import convict from 'convict';
+import { findGatewayCert } from './gateway-cert.js';
 import { parseJson } from './json-syntax.js';
 // formats.js also registers our value formats with convict (a side effect of importing it).
 import { checkLeaf } from './formats.js';
@@ -100,6 +101,8 @@ class Findings {
 export function loadConfig(options: LoadConfigOptions = {}): {
   config: Config;
   warnings: string[];
+  /** What the start-up log should say about the loaded config (a discovered certs/server.pem). */
+  notices: string[];
 } {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
@@ -127,11 +130,33 @@ export function loadConfig(options: LoadConfigOptions = {}): {
     return envName !== undefined && env[envName] !== undefined ? envName : undefined;
   });
   resolvePaths(configSchema, props, cwd);
+  const notices = useGatewayCert(
+    props,
+    [cwd, ...(file === undefined ? [] : [dirname(file)])],
+    found,
+  );
 
   const session = props['session'] as { default_timeout: number };
   props['services'] = loadServices(rawServices, session.default_timeout, cwd, found);
   found.throwIfAny(file);
-  return { config: deepFreeze(props) as unknown as Config, warnings: found.warnings };
+  return { config: deepFreeze(props) as unknown as Config, warnings: found.warnings, notices };
+}
+
+/** No TLS configured: a certs/server.pem (SignalWire's convention) serves HTTPS. */
+function useGatewayCert(props: Json, dirs: string[], found: Findings): string[] {
+  const tls = getIn(props, 'server.tls') as { cert: string; key: string };
+  if (tls.cert !== '' || tls.key !== '') return [];
+  const pem = findGatewayCert(dirs);
+  if (pem === undefined) return [];
+  if ('problem' in pem) {
+    found.problems.push({ path: 'server.tls', message: `server.tls: ${pem.path} ${pem.problem}` });
+    return [];
+  }
+  tls.cert = pem.path;
+  tls.key = pem.path;
+  return [
+    `serving HTTPS with ${pem.path} (certificate and key in one PEM, as the SignalWire gateway)`,
+  ];
 }
 
 function readConfigFile(file: string): unknown {

@@ -44,6 +44,13 @@ const bool = (doc: string, def: boolean, extra: Extra = {}): LeafSpec => ({
   ...extra,
 });
 
+const limits = (doc: string, def: string | string[], env: string): LeafSpec => ({
+  doc: `${doc} Empty = none. See docs/operations.md.`,
+  format: 'mcpmux-rate-limits',
+  default: def,
+  env,
+});
+
 export const configSchema = {
   server: {
     host: str(
@@ -84,15 +91,19 @@ export const configSchema = {
       env: 'MCPMUX_ALLOWED_ORIGINS',
     },
     tls: {
-      cert: str('PEM certificate file; with key, serves HTTPS/WSS. Empty = plain HTTP.', '', {
-        env: 'MCPMUX_TLS_CERT',
-        isPath: true,
-      }),
+      cert: str(
+        'PEM certificate file; with key, serves HTTPS/WSS. Both empty: plain HTTP, unless a certs/server.pem (cert + key) is in the working directory or beside the config file.',
+        '',
+        {
+          env: 'MCPMUX_TLS_CERT',
+          isPath: true,
+        },
+      ),
       key: str('PEM private key file for tls.cert.', '', { env: 'MCPMUX_TLS_KEY', isPath: true }),
     },
     max_message_bytes: int(
-      'Largest WebSocket frame or server stdout line, in bytes.',
-      4194304,
+      'Largest WebSocket frame, REST body or server stdout line, in bytes (a 10 MB message passes).',
+      16777216,
       1024,
       {
         env: 'MCPMUX_MAX_MESSAGE_BYTES',
@@ -117,10 +128,14 @@ export const configSchema = {
       false,
       { env: 'MCPMUX_TRUST_PROXY' },
     ),
-    shutdown_grace: secs('Seconds in-flight requests get to finish on SIGTERM/SIGINT.', 10, {
-      env: 'MCPMUX_SHUTDOWN_GRACE',
-      min: 0,
-    }),
+    shutdown_grace: secs(
+      'Seconds in-flight requests get to finish on SIGTERM/SIGINT; then each gets shutting_down. The process exits within this + 5 s.',
+      10,
+      {
+        env: 'MCPMUX_SHUTDOWN_GRACE',
+        min: 0,
+      },
+    ),
   },
   session: {
     default_timeout: secs(
@@ -142,7 +157,7 @@ export const configSchema = {
       env: 'MCPMUX_MAX_TOTAL_SESSIONS',
     }),
     sandbox_dir: str(
-      'Each session gets its own HOME/TMPDIR below it, removed on stop.',
+      'Each session gets its own HOME/TMPDIR below it, removed on stop; those an earlier run left are removed at start.',
       './sandbox',
       {
         env: 'MCPMUX_SANDBOX_DIR',
@@ -163,8 +178,8 @@ export const configSchema = {
       env: 'MCPMUX_RESUME_BUFFER_MESSAGES',
     }),
     max_buffered_bytes: int(
-      'Output bytes queued to a slow client before slow_consumer.',
-      8388608,
+      'Output bytes queued to a slow client before slow_consumer (at least two largest messages).',
+      33554432,
       1024,
       {
         env: 'MCPMUX_MAX_BUFFERED_BYTES',
@@ -187,6 +202,35 @@ export const configSchema = {
         env: 'MCPMUX_REQUESTS_PER_MINUTE',
       },
     ),
+    // SignalWire gateway keys (flask-limiter strings); each applies when set, whatever `enabled`.
+    default_limits: limits(
+      'Gateway key: limits per client and route for GET /health, /services and /sessions.',
+      [],
+      'MCPMUX_RATE_DEFAULT_LIMITS',
+    ),
+    tools_limit: limits(
+      'Gateway key: limit per client for GET /services/{name}/tools.',
+      '',
+      'MCPMUX_RATE_TOOLS_LIMIT',
+    ),
+    call_limit: limits(
+      'Gateway key: limit per client for POST /services/{name}/call.',
+      '',
+      'MCPMUX_RATE_CALL_LIMIT',
+    ),
+    session_delete_limit: limits(
+      'Gateway key: limit per client for DELETE /sessions/{id}.',
+      '',
+      'MCPMUX_RATE_SESSION_DELETE_LIMIT',
+    ),
+  },
+  rest: {
+    ended_sessions: {
+      doc: 'A REST session that ended on its own (idle, crash): "restart" serves the next call on a fresh one (session_restarted: true in the answer); "report" answers it with the end reason once (410/502).',
+      format: 'mcpmux-ended-sessions',
+      default: 'restart',
+      env: 'MCPMUX_REST_ENDED_SESSIONS',
+    },
   },
   logging: {
     level: {
@@ -207,7 +251,7 @@ export const serviceSchema = {
     default: [],
   },
   description: str('Shown by GET /services and mcpmux --check.', ''),
-  enabled: bool('A disabled service is listed but refuses sessions.', true),
+  enabled: bool('A disabled service is not listed and refuses sessions (404).', true),
   env: {
     doc: 'Variables set for the process, even under restricted_env (may set NODE_OPTIONS etc.).',
     format: 'mcpmux-string-map',

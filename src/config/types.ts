@@ -80,6 +80,16 @@ export interface SessionConfig {
 export interface RateLimitConfig {
   readonly enabled: boolean;
   readonly requests_per_minute: number;
+  /** SignalWire gateway keys: flask-limiter strings (src/util/flask-limits.ts). */
+  readonly default_limits: string | readonly string[];
+  readonly tools_limit: string | readonly string[];
+  readonly call_limit: string | readonly string[];
+  readonly session_delete_limit: string | readonly string[];
+}
+
+export interface RestConfig {
+  /** What a REST call gets when its session ended on its own (idle timeout, crash). */
+  readonly ended_sessions: 'restart' | 'report';
 }
 
 export interface LoggingConfig {
@@ -93,5 +103,6 @@ export interface Config {
   readonly session: SessionConfig;
   readonly services: Readonly<Record<string, ServiceConfig>>;
   readonly rate_limiting: RateLimitConfig;
+  readonly rest: RestConfig;
   readonly logging: LoggingConfig;
 }

@@ -43,10 +43,17 @@ export type Classified =
   | { kind: 'notification'; message: JsonRpcNotification }
   | { kind: 'response'; message: JsonRpcResponse };
 
+/**
+ * What is wrong with a value that is not an acceptable message: not JSON, a batch array, nesting
+ * deeper than MAX_NESTING_DEPTH, or any other shape (a server's stdout line: junk or fatal by it).
+ */
+export type InvalidProblem = 'not_json' | 'batch' | 'too_deep' | 'shape';
+
 /** Why a value is not an acceptable message; `id` is set when the bad message had a usable id. */
 export interface Invalid {
   kind: 'invalid';
   reason: 'parse_error' | 'invalid_request';
+  problem: InvalidProblem;
   detail: string;
   id?: JsonRpcId;
 }

@@ -7,9 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { v4 as uuidv4 } from 'uuid';
 import { McpmuxError } from '../errors.js';
-import { decodeMessage } from '../jsonrpc/codec.js';
-import { LineDecoder } from '../jsonrpc/line-decoder.js';
 import type {
+  Classified,
   JsonRpcErrorBody,
   JsonRpcId,
   JsonRpcNotification,
@@ -23,8 +22,12 @@ import { prepareSpawn } from '../sandbox/session-spawn.js';
 import type { UidPool } from '../sandbox/uid-pool.js';
 import type { MCPService } from './mcp-service.js';
 import { PendingRequests, type ProgressParams } from './pending.js';
+import { ServerOutput } from './server-output.js';
 import { StderrLog } from './stderr-log.js';
 import { PROTOCOL_VERSION, exitError, listAllTools, type Tool } from './mcp-helpers.js';
+
+/** server.max_message_bytes' default (src/config/schema.ts). */
+const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
 export type ClientState = 'idle' | 'starting' | 'running' | 'stopping' | 'exited';
 
@@ -33,7 +36,7 @@ export interface MCPClientOptions {
   sessionId?: string;
   /** Absolute directory under which the session directory is made (session.sandbox_dir). */
   sandboxDir: string;
-  /** Longest stdout line accepted (server.max_message_bytes). */
+  /** Longest stdout line accepted (server.max_message_bytes); a longer one is a protocol error. */
   maxMessageBytes?: number;
   stopGraceMs?: number;
   logger?: Logger;
@@ -67,7 +70,13 @@ export interface MCPClientEvents {
   /** A response to an id that is not the client's own (i.e. to a request sent with sendRaw). */
   response: [message: JsonRpcResponse, line: string];
   stderr: [line: string];
-  /** Something on stdout that is not MCP: a line over maxMessageBytes, non-JSON, a bad shape. */
+  /** A stdout line that is not a JSON-RPC message was skipped (ServerOutput: junk). */
+  junk: [];
+  /**
+   * The server broke the protocol (ServerOutput: sustained junk, a batch, a line over
+   * maxMessageBytes, nesting too deep): every request of the client has failed with `error`, the
+   * rest of stdout is ignored and the process is being stopped. Emitted once.
+   */
   protocol_error: [error: McpmuxError];
   exit: [info: ExitInfo];
 }
@@ -194,6 +203,17 @@ export class MCPClient extends EventEmitter<MCPClientEvents> {
       const meta = (base._meta ?? {}) as Record<string, unknown>;
       sendParams = { ...base, _meta: { ...meta, progressToken: id } };
     }
+    const message: JsonRpcRequest = { jsonrpc: '2.0', id, method };
+    if (sendParams !== undefined) message.params = sendParams as Record<string, unknown>;
+    // Serialised before the request is registered: a value JSON.stringify refuses (too deep, a
+    // cycle, a BigInt) fails this call alone, with nothing left pending to time out later.
+    let line: string;
+    try {
+      line = JSON.stringify(message);
+    } catch (err) {
+      const detail = `cannot serialise ${method}: ${(err as Error).message}`;
+      return Promise.reject(new McpmuxError('invalid_request', detail, {}, { cause: err }));
+    }
     const promise = this.#pending.add(id, method, {
       timeoutMs: options.timeoutMs ?? this.service.requestTimeoutMs,
       signal: options.signal,
@@ -201,9 +221,7 @@ export class MCPClient extends EventEmitter<MCPClientEvents> {
       onGiveUp: (gaveUp, reason) =>
         this.notify('notifications/cancelled', { requestId: gaveUp, reason }),
     });
-    const message: JsonRpcRequest = { jsonrpc: '2.0', id, method };
-    if (sendParams !== undefined) message.params = sendParams as Record<string, unknown>;
-    this.sendRaw(JSON.stringify(message));
+    this.sendRaw(line);
     return promise;
   }
 
@@ -280,20 +298,26 @@ export class MCPClient extends EventEmitter<MCPClientEvents> {
   }
 
   #wire(child: ManagedChild): void {
-    const decoder = new LineDecoder({
-      maxLineBytes: this.#options.maxMessageBytes ?? 4 * 1024 * 1024,
-      onLine: (line) => this.#onLine(line),
-      onOverflow: (bytes) =>
-        this.#protocolError(`stdout line longer than max_message_bytes (${bytes}+ bytes)`),
+    const output = new ServerOutput({
+      maxLineBytes: this.#options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+      log: this.#log,
+      onMessage: (decoded, line) => this.#route(decoded, line),
+      onJunk: () => this.emit('junk'),
+      onFatal: (err) => this.#protocolError(err),
     });
-    child.on('stdout', (chunk) => decoder.push(chunk));
+    child.on('stdout', (chunk) => output.push(chunk));
     const stderrLog = new StderrLog(this.#log.child({ component: 'stderr' }));
     child.on('stderr', (line) => {
       stderrLog.line(line);
-      this.emit('stderr', line);
+      if (this.listenerCount('stderr') === 0) return;
+      try {
+        this.emit('stderr', line);
+      } catch (err) {
+        this.#log.error({ err }, 'a stderr listener threw');
+      }
     });
     child.once('exit', (info) => {
-      decoder.end();
+      output.end();
       stderrLog.flush();
       this.#state = 'exited';
       this.#pending.rejectAll(
@@ -307,16 +331,15 @@ export class MCPClient extends EventEmitter<MCPClientEvents> {
     });
   }
 
-  #onLine(line: string): void {
-    const decoded = decodeMessage(line);
+  /** One valid message from the server (inside ServerOutput: a throw is a protocol error). */
+  #route(decoded: Classified, line: string): void {
     switch (decoded.kind) {
       case 'response':
         if (!this.#pending.resolve(decoded.message)) this.emit('response', decoded.message, line);
         return;
       case 'notification': {
         const m = decoded.message;
-        if (m.method === 'notifications/progress' && this.#pending.progress(m.params as never))
-          return;
+        if (m.method === 'notifications/progress' && this.#pending.progress(m.params)) return;
         this.emit('notification', m, line);
         return;
       }
@@ -324,8 +347,6 @@ export class MCPClient extends EventEmitter<MCPClientEvents> {
         if (this.listenerCount('request') > 0) this.emit('request', decoded.message, line);
         else this.#answerUnattended(decoded.message);
         return;
-      default:
-        this.#protocolError(`invalid message on stdout: ${decoded.detail}`);
     }
   }
 
@@ -336,9 +357,17 @@ export class MCPClient extends EventEmitter<MCPClientEvents> {
     });
   }
 
-  #protocolError(detail: string): void {
-    const err = new McpmuxError('upstream_protocol_error', detail);
-    this.#log.warn({ detail }, 'server protocol error');
-    if (this.listenerCount('protocol_error') > 0) this.emit('protocol_error', err);
+  /** The server broke the protocol: fail every request, tell the session, stop the process. */
+  #protocolError(err: McpmuxError): void {
+    this.#log.warn(
+      { problem: err.data.problem, detail: err.message },
+      'server protocol error: stopping the process',
+    );
+    this.#child?.pauseStdout();
+    this.#pending.rejectAll(err);
+    this.stop().catch((stopErr: unknown) =>
+      this.#log.error({ err: stopErr }, 'stopping the process failed'),
+    );
+    this.emit('protocol_error', err);
   }
 }

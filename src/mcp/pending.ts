@@ -80,12 +80,17 @@ export class PendingRequests {
     return true;
   }
 
-  /** Delivers progress for one of our requests; false when the token is not ours. */
-  progress(params: ProgressParams): boolean {
-    if (typeof params.progressToken !== 'string') return false;
-    const entry = this.#entries.get(params.progressToken);
+  /**
+   * Delivers progress for one of our requests; false when the token is not ours. `params` is the
+   * notification's, unchecked: a server may send none at all.
+   */
+  progress(params: unknown): boolean {
+    if (typeof params !== 'object' || params === null) return false;
+    const p = params as ProgressParams;
+    if (typeof p.progressToken !== 'string') return false;
+    const entry = this.#entries.get(p.progressToken);
     if (entry === undefined) return false;
-    entry.onProgress?.(params);
+    entry.onProgress?.(p);
     return true;
   }
 

@@ -18,6 +18,10 @@ import type { SecurityLog } from './security-log.js';
 
 const CORS_MAX_AGE_S = 600;
 
+/** A fault inside a check (not a refusal): 500, its cause kept for the log. */
+const internalError = (err: unknown) =>
+  new McpmuxError('internal_error', 'internal relay error', {}, { cause: err });
+
 /** The client's address: the socket's peer, or (trust_proxy) the last X-Forwarded-For entry. */
 export function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
   if (trustProxy) {
@@ -102,7 +106,7 @@ export class AccessControl {
       this.#check(req, url, false);
       return true;
     } catch (err) {
-      sendMcpmuxError(res, err as McpmuxError);
+      sendMcpmuxError(res, err instanceof McpmuxError ? err : internalError(err));
       return false;
     }
   }

@@ -48,6 +48,25 @@ export function reasonOf(err: unknown): Reason {
   return isReason(reason) ? reason : 'internal_error';
 }
 
+/**
+ * A WebSocket 'message' listener that cannot throw onto the event loop: a fault while handling a
+ * client's frame closes that connection alone (1011) and is logged.
+ */
+export function guarded(
+  ws: WebSocket,
+  logger: Logger,
+  listener: (data: Buffer, isBinary: boolean) => void,
+): (data: Buffer, isBinary: boolean) => void {
+  return (data, isBinary) => {
+    try {
+      listener(data, isBinary);
+    } catch (err) {
+      logger.error({ err }, 'a client frame could not be processed');
+      ws.close(1011, 'internal error');
+    }
+  };
+}
+
 /** Creates or finds the session before the upgrade; never throws. */
 export async function prepareDirect(
   registry: SessionRegistry,
@@ -91,13 +110,14 @@ export function serveDirect(
     pauseInput: inputPauser(ws),
     admit: ctx.admit,
   });
-  ws.on('message', (data: Buffer, isBinary: boolean) => {
+  const onMessage = (data: Buffer, isBinary: boolean) => {
     if (isBinary) {
       ws.close(1003, 'binary frames are not accepted');
       return;
     }
     channel.receiveText(data.toString('utf8'));
-  });
+  };
+  ws.on('message', guarded(ws, ctx.logger, onMessage));
   ws.once('close', (code: number) => {
     outflow.close();
     if (isDeliberateClose(code)) void channel.close('session_closed');

@@ -113,9 +113,18 @@ export function sendError(
   sendJson(res, REASONS[reason].httpStatus, { error: message, reason, ...extra }, headers);
 }
 
-/** Answers with a relay error: its reason's status, `{error, reason}`, and its headers. */
-export function sendMcpmuxError(res: ServerResponse, err: McpmuxError): void {
-  sendError(res, err.reason, err.message, refusalHeaders(err));
+/**
+ * Answers with a relay error: its reason's status, `{error, reason}` (plus `retry_after_ms` when it
+ * has one, and `more`), and its headers.
+ */
+export function sendMcpmuxError(
+  res: ServerResponse,
+  err: McpmuxError,
+  more: Record<string, unknown> = {},
+): void {
+  const retryMs = err.data.retry_after_ms;
+  const extra = typeof retryMs === 'number' ? { retry_after_ms: retryMs, ...more } : more;
+  sendError(res, err.reason, err.message, refusalHeaders(err), extra);
 }
 
 /**
@@ -254,21 +263,27 @@ export function createHttpServer(
       return;
     }
     (req as UpgradeRequest).mcpmuxTarget = target;
-    void handlers.prepare(target).then(({ context, headers }) => {
-      if (socket.destroyed) {
-        handlers.abandon(context);
-        return;
-      }
-      (req as UpgradeRequest).mcpmuxHeaders = headers;
-      let completed = false;
-      socket.once('close', () => {
-        if (!completed) handlers.abandon(context);
-      });
-      wss.handleUpgrade(req, socket, head, (ws) => {
-        completed = true;
-        handlers.connection(ws, socket, target, context, req);
-      });
-    });
+    const prepareFailed = () => {
+      if (!socket.destroyed) refuseUpgrade(socket, 500, 'internal_error', 'internal relay error');
+    };
+    handlers
+      .prepare(target)
+      .then(({ context, headers }) => {
+        if (socket.destroyed) {
+          handlers.abandon(context);
+          return;
+        }
+        (req as UpgradeRequest).mcpmuxHeaders = headers;
+        let completed = false;
+        socket.once('close', () => {
+          if (!completed) handlers.abandon(context);
+        });
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          completed = true;
+          handlers.connection(ws, socket, target, context, req);
+        });
+      }, prepareFailed)
+      .catch(() => socket.destroy()); // a fault completing the upgrade: that connection only
   });
   wss.on('headers', (headers, req) => {
     const extra = (req as UpgradeRequest).mcpmuxHeaders;

@@ -9,6 +9,7 @@
 
 import type { Socket } from 'node:net';
 import { Counter, Gauge, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
+import type { McpmuxError } from '../errors.js';
 import type { ExitInfo } from '../sandbox/managed-child.js';
 import type { RequestQueue } from '../services/request-queue.js';
 import type { RequestObserver, RequestOutcome, Session } from '../services/session.js';
@@ -143,6 +144,8 @@ export class RelayMetrics {
   readonly #http: Counter<'route' | 'status'>;
   readonly #spawns: Counter<'service'>;
   readonly #exits: Counter<'service' | 'reason'>;
+  readonly #junk: Counter<'service'>;
+  readonly #protocolErrors: Counter<'service' | 'problem'>;
   readonly #sockets = new Set<Socket>();
   #closedBytesIn = 0;
   #closedBytesOut = 0;
@@ -199,6 +202,18 @@ export class RelayMetrics {
       labelNames: ['service', 'reason'],
       registers,
     });
+    this.#junk = new Counter({
+      name: 'mcpmux_upstream_junk_lines_total',
+      help: 'Server stdout lines skipped because they are not JSON-RPC messages, by service.',
+      labelNames: ['service'],
+      registers,
+    });
+    this.#protocolErrors = new Counter({
+      name: 'mcpmux_upstream_protocol_errors_total',
+      help: 'Sessions ended with upstream_protocol_error, by service and data.problem.',
+      labelNames: ['service', 'problem'],
+      registers,
+    });
     this.#addLiveGauges(registers);
     this.#addRequestSeries();
     this.#addByteCounters(registers);
@@ -244,6 +259,15 @@ export class RelayMetrics {
           ? 'exited'
           : 'crashed';
     this.#exits.inc({ service, reason });
+  }
+
+  upstreamJunk(service: string): void {
+    this.#junk.inc({ service });
+  }
+
+  upstreamProtocolError(service: string, err: McpmuxError): void {
+    const problem = err.data.problem;
+    this.#protocolErrors.inc({ service, problem: typeof problem === 'string' ? problem : 'other' });
   }
 
   /** Counts a TCP connection's bytes (read at scrape time, added to the total when it closes). */

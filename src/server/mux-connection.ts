@@ -17,7 +17,12 @@ import {
   type ClientEnvelope,
 } from '../mux/envelope.js';
 import { Outflow, inputPauser } from '../mux/outflow.js';
-import { isDeliberateClose, reasonOf, type ConnectionContext } from './direct-connection.js';
+import {
+  guarded,
+  isDeliberateClose,
+  reasonOf,
+  type ConnectionContext,
+} from './direct-connection.js';
 
 const MAX_BAD_ENVELOPES = 100;
 
@@ -91,7 +96,7 @@ export function serveMux(ws: WebSocket, socket: Socket, ctx: MuxContext): void {
     return true;
   };
 
-  ws.on('message', (data: Buffer, isBinary: boolean) => {
+  const onMessage = (data: Buffer, isBinary: boolean) => {
     if (isBinary) {
       ws.close(1003, 'binary frames are not accepted');
       return;
@@ -104,7 +109,8 @@ export function serveMux(ws: WebSocket, socket: Socket, ctx: MuxContext): void {
     }
     badInARow = 0;
     onEnvelope(env);
-  });
+  };
+  ws.on('message', guarded(ws, ctx.logger, onMessage));
   ws.once('close', (code: number) => {
     outflow.close();
     const deliberate = isDeliberateClose(code);

@@ -3,21 +3,23 @@
 // services, a tool error is 200 with isError (never 500), bad input is 400, unknown things 404, a
 // body over max_message_bytes 413, and only faults are 5xx. No command line or env leaves here.
 //
-//   GET    /services                  {name: {description, enabled, state, sessions}}
+//   GET    /services                  {name: {description, enabled, state, sessions}} (enabled ones)
 //   GET    /services/{name}/tools     {service, tools}            (cached; no process per request)
-//   POST   /services/{name}/call      {session_id, service, tool, result, content, isError, structuredContent?}
+//   POST   /services/{name}/call      {session_id, service, tool, result, content, isError, structuredContent?,
+//                                      session_restarted?, previous_end_reason?, …}
 //   GET    /sessions                  {session_id: {service_name, created_at, last_accessed, timeout,
 //                                      metadata, time_remaining, transport, services}}
 //   DELETE /sessions/{id}             {message}
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { McpmuxError, UpstreamError } from '../errors.js';
+import { MAX_NESTING_DEPTH, nestsDeeperThan } from '../jsonrpc/codec.js';
 import type { Logger } from '../log.js';
 import type { Session } from '../services/session.js';
 import type { SessionRegistry } from '../services/session-registry.js';
 import type { MCPManager } from '../services/mcp-manager.js';
 import { readBody, sendError, sendJson, sendMcpmuxError } from './http-server.js';
-import { SESSION_ID_PATTERN, type RestSessions } from './rest-sessions.js';
+import { SESSION_ID_PATTERN, restartFields, type RestSessions } from './rest-sessions.js';
 import type { Router } from './routes.js';
 import type { SecurityLog } from './security-log.js';
 
@@ -105,14 +107,19 @@ export function callResponse(
   return body;
 }
 
-/** Sends the answer for an error of a REST call or lookup. */
-function sendFailure(res: ServerResponse, err: unknown, log: Logger): void {
+/** Sends the answer for an error of a REST call or lookup (`more`: fields added to the body). */
+function sendFailure(
+  res: ServerResponse,
+  err: unknown,
+  log: Logger,
+  more: Record<string, unknown> = {},
+): void {
   if (err instanceof UpstreamError) {
     const extra = err.data === undefined ? { code: err.code } : { code: err.code, data: err.data };
     const reason = err.code === -32602 ? 'invalid_params' : 'upstream_error';
-    sendError(res, reason, err.message, {}, extra);
+    sendError(res, reason, err.message, {}, { ...extra, ...more });
   } else if (err instanceof McpmuxError) {
-    sendMcpmuxError(res, err);
+    sendMcpmuxError(res, err, more);
   } else {
     log.error({ err }, 'REST request failed');
     sendError(res, 'internal_error', 'internal relay error');
@@ -146,11 +153,12 @@ export function addRestRoutes(router: Router, deps: RestDeps): void {
           counts.set(s.serviceName, (counts.get(s.serviceName) ?? 0) + 1);
         const body: Record<string, unknown> = {};
         for (const [name, service] of manager.services) {
+          if (!service.enabled) continue; // as the gateway, which does not load them
           const n = counts.get(name) ?? 0;
           body[name] = {
             description: service.description,
-            enabled: service.enabled,
-            state: !service.enabled ? 'disabled' : n > 0 ? 'active' : 'idle',
+            enabled: true,
+            state: n > 0 ? 'active' : 'idle',
             sessions: n,
           };
         }
@@ -202,26 +210,38 @@ export function addRestRoutes(router: Router, deps: RestDeps): void {
           sendError(res, 'parse_error', `the body is not JSON: ${(err as Error).message}`);
           return;
         }
+        if (nestsDeeperThan(value, MAX_NESTING_DEPTH)) {
+          // Before anything serialises it: JSON.stringify throws past a few thousand levels.
+          sendError(
+            res,
+            'invalid_request',
+            `the body nests deeper than ${MAX_NESTING_DEPTH} levels`,
+          );
+          return;
+        }
         const body = parseCallBody(value);
         if (typeof body === 'string') {
           sendError(res, 'bad_input', body);
           return;
         }
+        let restarted: Record<string, unknown> = {};
         try {
           const svc = manager.getService(service);
-          const session = await sessions.open(body.session_id, service, {
+          const { session, previous } = await sessions.open(body.session_id, service, {
             timeoutMs: body.timeoutMs ?? svc.idleTimeoutMs,
             metadata: body.metadata,
             ip: deps.clientAddress(req),
           });
+          if (previous !== undefined) restarted = restartFields(previous);
           const result = await session.request(
             'tools/call',
             { name: body.tool, arguments: body.arguments },
             svc.requestTimeoutMs,
           );
-          sendJson(res, 200, callResponse(body.session_id, service, body.tool, result));
+          const answer = callResponse(body.session_id, service, body.tool, result);
+          sendJson(res, 200, previous === undefined ? answer : { ...answer, ...restarted });
         } catch (err) {
-          sendFailure(res, err, logger);
+          sendFailure(res, err, logger, restarted);
         }
       },
     })

@@ -6,8 +6,10 @@
 // A REST session is attached to a sink of its own: server notifications are dropped (nobody is
 // listening), server requests answered at once (ping → {}, anything else an error), so neither
 // can pile up, and no WebSocket can resume the session. When a session ends without a DELETE
-// (idle timeout, the process died), the next call with its pair is told so once (a tombstone)
-// instead of silently getting a fresh process with none of the old state.
+// (idle timeout, the process died), its pair keeps a tombstone: with rest.ended_sessions
+// "restart" (the default, as SignalWire's gateway) the next call gets a fresh session and is told
+// (`previous` → session_restarted in the answer); with "report" it is refused once with the reason.
+// A DELETE leaves no tombstone: a later call with that id simply starts a new session.
 
 import { McpmuxError, type Reason } from '../errors.js';
 import { decodeMessage } from '../jsonrpc/codec.js';
@@ -27,6 +29,32 @@ export interface OpenOptions {
   ip: string;
 }
 
+export type EndedSessions = 'restart' | 'report';
+
+/** How a pair's previous session ended (kept for the next call). */
+export interface Tombstone {
+  reason: Reason;
+  message: string;
+  /** Wall-clock ms. */
+  at: number;
+}
+
+/** What a call gets: its session and, when it replaced one that ended on its own, how that ended. */
+export interface Opened {
+  session: Session;
+  previous?: Tombstone;
+}
+
+/** What a call served by a fresh session adds to its answer (rest.ended_sessions "restart"). */
+export function restartFields(previous: Tombstone): Record<string, unknown> {
+  return {
+    session_restarted: true,
+    previous_end_reason: previous.reason,
+    previous_end_message: previous.message,
+    previous_ended_at: new Date(previous.at).toISOString(),
+  };
+}
+
 /** One (session_id, service) pair. */
 export class RestSession {
   readonly key: string;
@@ -39,26 +67,26 @@ export class RestSession {
   session: Session | undefined;
   /** The creation every caller of this pair awaits. */
   readonly ready: Promise<Session>;
+  /** The session this one replaces ended on its own (restart mode). */
+  readonly previous: Tombstone | undefined;
+  /** `{session}` for calls after the start (made once). */
+  steady: Promise<Opened> | undefined;
   deleted = false;
 
   constructor(
     key: string,
     service: string,
     options: OpenOptions,
+    previous: Tombstone | undefined,
     create: (entry: RestSession) => Promise<Session>,
   ) {
     this.key = key;
     this.service = service;
+    this.previous = previous;
     this.timeoutMs = options.timeoutMs;
     this.metadata = options.metadata;
     this.ready = create(this);
   }
-}
-
-interface Tombstone {
-  reason: Reason;
-  message: string;
-  at: number;
 }
 
 export class RestSessions {
@@ -69,10 +97,12 @@ export class RestSessions {
   readonly #owned = new WeakSet<Session>();
   /** `service session_id` → how the session ended. */
   readonly #tombstones = new Map<string, Tombstone>();
+  readonly #ended: EndedSessions;
 
-  constructor(registry: SessionRegistry, security: SecurityLog) {
+  constructor(registry: SessionRegistry, security: SecurityLog, ended: EndedSessions = 'restart') {
     this.#registry = registry;
     this.#security = security;
+    this.#ended = ended;
   }
 
   /** True when `session` belongs to a REST session_id (not to a WebSocket channel). */
@@ -86,14 +116,23 @@ export class RestSessions {
   }
 
   /**
-   * The session of (key, service), created on first use. Concurrent callers share one creation;
-   * `options` count only for the call that creates it.
+   * The session of (key, service), created on first use. Concurrent callers share one creation
+   * (and its `previous`); `options` count only for the call that creates it.
    */
-  open(key: string, service: string, options: OpenOptions): Promise<Session> {
+  open(key: string, service: string, options: OpenOptions): Promise<Opened> {
     const existing = this.#byKey.get(key)?.get(service);
-    if (existing !== undefined) return existing.ready;
+    if (existing !== undefined) {
+      if (existing.session !== undefined) {
+        existing.steady ??= Promise.resolve({ session: existing.session });
+        return existing.steady;
+      }
+      const { previous } = existing;
+      return existing.ready.then((session) =>
+        previous === undefined ? { session } : { session, previous },
+      );
+    }
     const tomb = this.#takeTombstone(key, service);
-    if (tomb !== undefined) {
+    if (tomb !== undefined && this.#ended === 'report') {
       return Promise.reject(
         new McpmuxError(
           tomb.reason,
@@ -102,14 +141,16 @@ export class RestSessions {
         ),
       );
     }
-    const entry = new RestSession(key, service, options, (e) => this.#create(e, options.ip));
+    const entry = new RestSession(key, service, options, tomb, (e) => this.#create(e, options.ip));
     let services = this.#byKey.get(key);
     if (services === undefined) {
       services = new Map();
       this.#byKey.set(key, services);
     }
     services.set(service, entry);
-    return entry.ready;
+    return entry.ready.then((session) =>
+      tomb === undefined ? { session } : { session, previous: tomb },
+    );
   }
 
   /** Closes every service's session of `key`; the number there was (0: unknown id). */
@@ -140,13 +181,13 @@ export class RestSessions {
         idleTimeoutMs: entry.timeoutMs,
       });
     } catch (err) {
-      this.#forget(entry);
+      this.#notStarted(entry);
       throw err;
     }
     try {
       session.attach(this.#sink(entry, session));
     } catch (err) {
-      this.#forget(entry); // the process died right after starting
+      this.#notStarted(entry); // the process died right after starting
       throw err;
     }
     this.#owned.add(session);
@@ -191,6 +232,14 @@ export class RestSessions {
         }
       },
     };
+  }
+
+  /** The pair's new session did not start: its previous end is still untold (the next call's). */
+  #notStarted(entry: RestSession): void {
+    this.#forget(entry);
+    if (entry.previous !== undefined && !entry.deleted) {
+      this.#addTombstone(entry.key, entry.service, entry.previous);
+    }
   }
 
   #forget(entry: RestSession): void {

@@ -36,6 +36,7 @@ export type RouteObserver = (route: string, status: number) => void;
 export class Router {
   readonly #routes: Route[] = [];
   #observer: RouteObserver | undefined;
+  #onError: ((err: unknown) => void) | undefined;
 
   add(route: Route): this {
     this.#routes.push(route);
@@ -44,6 +45,11 @@ export class Router {
 
   observe(observer: RouteObserver): void {
     this.#observer = observer;
+  }
+
+  /** Told of a handler's fault (answered 500), for the log. */
+  onError(listener: (err: unknown) => void): void {
+    this.#onError = listener;
   }
 
   /** Finds the route for a request: the route and its captured params, or a 404/405 verdict. */
@@ -84,10 +90,20 @@ export class Router {
     }
     this.#report(res, found.route.name ?? found.route.pattern.source);
     if (guard !== undefined && !guard(found.route, req, res, url)) return;
-    Promise.resolve(found.route.handler(req, res, url, found.params)).catch((err: unknown) => {
-      if (!res.headersSent) sendError(res, 'internal_error', (err as Error).message);
+    const failed = (err: unknown) => {
+      if (!res.headersSent) sendError(res, 'internal_error', 'internal relay error');
       else res.destroy();
-    });
+      this.#onError?.(err);
+    };
+    // A handler may throw before its first await as well as reject: both are answered here.
+    let answer: void | Promise<void>;
+    try {
+      answer = found.route.handler(req, res, url, found.params);
+    } catch (err) {
+      failed(err);
+      return;
+    }
+    if (answer instanceof Promise) answer.catch(failed);
   }
 
   #report(res: ServerResponse, route: string): void {

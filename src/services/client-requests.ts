@@ -21,6 +21,8 @@ export interface ClientRequestsOptions {
   /** Every line for the client (the session's, which buffers while detached). */
   toClient: (line: string) => void;
   observer?: RequestObserver | undefined;
+  /** Called each time the last request in flight ends (the relay's shutdown drain waits on it). */
+  onIdle?: (() => void) | undefined;
 }
 
 export class ClientRequests {
@@ -123,6 +125,7 @@ export class ClientRequests {
     clearTimeout(entry.timer);
     entry.release();
     this.#o.observer?.done(isError ? 'error' : 'ok', performance.now() - entry.receivedAt);
+    if (this.#inflight.size === 0) this.#o.onIdle?.();
     return true;
   }
 
@@ -169,5 +172,6 @@ export class ClientRequests {
     if (entry.state === 'queued') entry.abort?.abort();
     else entry.release();
     if (entry.progressToken !== undefined) this.#dead.add(entry.progressToken);
+    if (this.#inflight.size === 0) this.#o.onIdle?.();
   }
 }

@@ -1,6 +1,9 @@
 // MCPManager: owns the configured services and every live MCPClient. It enforces the session
 // limits before anything is spawned (a slot is reserved synchronously, so concurrent creates are
 // counted without a global lock), caches each service's tool list, and stops everything on shutdown.
+// A tool listing (cache miss) runs its own short-lived process outside the session limits, as
+// SignalWire's gateway does, so listing is never refused for session_limit; it is bounded by one
+// listing at a time per service instead.
 
 import { McpmuxError } from '../errors.js';
 import type { Config } from '../config/types.js';
@@ -25,6 +28,8 @@ export interface MCPManagerOptions {
 
 export interface CreateClientOptions extends StartOptions {
   sessionId?: string;
+  /** A tool listing: not counted against (nor refused by) the session limits. */
+  listing?: boolean;
 }
 
 export interface ServiceValidation {
@@ -54,6 +59,9 @@ export class MCPManager {
   #total = 0;
   #spawns = 0;
   readonly #toolCache = new Map<string, Promise<Tool[]>>();
+  /** Per service, the end of its last listing: the next one starts after it. */
+  readonly #listingTail = new Map<string, Promise<void>>();
+  readonly #listers = new Set<MCPClient>();
   #shutdown: Promise<void> | undefined;
 
   constructor(config: Config, options: MCPManagerOptions = {}) {
@@ -112,6 +120,13 @@ export class MCPManager {
     return service === undefined ? this.#total : (this.#counts.get(service) ?? 0);
   }
 
+  /** Live server processes of `service`: its sessions plus a tool listing, if one runs. */
+  processCount(service: string): number {
+    let listing = 0;
+    for (const c of this.#listers) if (c.service.name === service) listing++;
+    return this.sessionCount(service) + listing;
+  }
+
   stats(): ManagerStats {
     return {
       sessions: this.#total,
@@ -127,7 +142,7 @@ export class MCPManager {
   async createClient(name: string, options: CreateClientOptions = {}): Promise<MCPClient> {
     const service = this.getService(name);
     if (this.isShuttingDown) throw new McpmuxError('shutting_down', 'the relay is shutting down');
-    this.#reserve(service.name);
+    if (options.listing !== true) this.#reserve(service.name);
     const client = new MCPClient(service, {
       sandboxDir: this.config.session.sandbox_dir,
       maxMessageBytes: this.config.server.max_message_bytes,
@@ -139,6 +154,7 @@ export class MCPManager {
       ...(this.#options.stopGraceMs !== undefined && { stopGraceMs: this.#options.stopGraceMs }),
     });
     this.#clients.add(client);
+    if (options.listing === true) this.#listers.add(client);
     this.#options.onClient?.(client);
     client.once('exit', () => this.#release(client));
     client.on('notification', (message) => {
@@ -160,7 +176,7 @@ export class MCPManager {
     this.getService(name);
     let cached = this.#toolCache.get(name);
     if (cached === undefined) {
-      cached = this.#fetchTools(name);
+      cached = this.#listAfterPrevious(name);
       this.#toolCache.set(name, cached);
       cached.catch(() => {
         if (this.#toolCache.get(name) === cached) this.#toolCache.delete(name);
@@ -205,8 +221,40 @@ export class MCPManager {
     await this.shutdown();
   }
 
+  /** Lists after the service's previous listing ended (invalidated meanwhile): one at a time. */
+  #listAfterPrevious(name: string): Promise<Tool[]> {
+    const fetch = () => this.#fetchTools(name);
+    const previous = this.#listingTail.get(name);
+    const listed = previous === undefined ? fetch() : previous.then(fetch);
+    const tail = listed.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#listingTail.set(name, tail);
+    void tail.then(() => {
+      if (this.#listingTail.get(name) === tail) this.#listingTail.delete(name);
+    });
+    return listed;
+  }
+
+  /**
+   * SIGKILLs every server's process group at once, without waiting: the relay is about to exit
+   * (an operator's second signal, a shutdown past its deadline) and no server may outlive it.
+   * Their session directories stay for the next start's sweep.
+   */
+  killAll(): void {
+    for (const client of this.#clients) {
+      if (client.pid === undefined) continue;
+      try {
+        process.kill(-client.pid, 'SIGKILL'); // its own process group (ManagedChild: detached)
+      } catch {
+        // already gone
+      }
+    }
+  }
+
   async #fetchTools(name: string): Promise<Tool[]> {
-    const client = await this.createClient(name, { initialize: true });
+    const client = await this.createClient(name, { initialize: true, listing: true });
     try {
       return await client.listTools();
     } finally {
@@ -232,6 +280,7 @@ export class MCPManager {
 
   #release(client: MCPClient): void {
     if (!this.#clients.delete(client)) return;
+    if (this.#listers.delete(client)) return; // never counted
     const name = client.service.name;
     this.#counts.set(name, (this.#counts.get(name) ?? 1) - 1);
     this.#total--;

@@ -27,6 +27,7 @@ export class SessionRegistry {
   readonly #sessions = new Map<string, Session>();
   readonly #queues = new Map<string, RequestQueue>();
   readonly #observer: SessionRegistryOptions['observer'];
+  #accepting = true;
 
   constructor(
     manager: MCPManager,
@@ -70,9 +71,14 @@ export class SessionRegistry {
   /** Spawns a process for `service` and wraps it in a (detached) session. */
   async create(service: string, options: CreateSessionOptions = {}): Promise<Session> {
     const queue = this.queue(service);
+    this.#checkAccepting();
     const client = await this.#manager.createClient(service, {
       ...(options.initialize === true && { initialize: true }),
     });
+    if (!this.#accepting) {
+      await client.stop(); // the shutdown began while it started: closeAll would miss it
+      this.#checkAccepting();
+    }
     const svc = client.service;
     const session = new Session(client, queue, {
       idleTimeoutMs: options.idleTimeoutMs ?? svc.idleTimeoutMs,
@@ -102,8 +108,35 @@ export class SessionRegistry {
     return session;
   }
 
-  /** Closes every session (relay shutdown). */
-  async closeAll(reason: Reason): Promise<void> {
-    await Promise.all(this.all().map((s) => s.close(reason)));
+  /** The relay is shutting down: from now on create() refuses with shutting_down. */
+  stopAccepting(): void {
+    this.#accepting = false;
+  }
+
+  /**
+   * Resolves when no session has a request in flight, or after `ms`: the relay's shutdown grace.
+   * Sessions created meanwhile are not waited for (stopAccepting comes first).
+   */
+  async drained(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+    try {
+      await Promise.race([Promise.all(this.all().map((s) => s.whenIdle())), deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Closes every session (relay shutdown). Each session answers its requests in flight with
+   * `reason` and closes its channel synchronously, before this returns; the promise resolves when
+   * every process is stopped.
+   */
+  closeAll(reason: Reason): Promise<void> {
+    return Promise.all(this.all().map((s) => s.close(reason))).then(() => undefined);
+  }
+
+  #checkAccepting(): void {
+    if (!this.#accepting) throw new McpmuxError('shutting_down', 'the relay is shutting down');
   }
 }

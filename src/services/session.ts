@@ -83,6 +83,8 @@ export class Session {
   #closing: Promise<void> | undefined;
   #relayRequests = 0;
   #stdinDrained: Promise<void> | undefined;
+  #idleWaiters: (() => void)[] = [];
+  #closeCause: McpmuxError | undefined;
 
   constructor(client: MCPClient, queue: RequestQueue, options: SessionOptions) {
     this.id = client.sessionId;
@@ -96,6 +98,7 @@ export class Session {
       write: this.#write,
       toClient: (line) => this.#toClient(line),
       observer: options.observer,
+      onIdle: () => this.#checkIdle(),
     });
     client.on('response', (message, line) => {
       if (message.id !== undefined) this.#onResponse(message.id, line, 'error' in message);
@@ -105,6 +108,8 @@ export class Session {
     client.once('exit', (info) => {
       if (!info.requested) void this.close('upstream_exited', exitError(info));
     });
+    // The server broke the protocol: every request in flight gets that error now, not a timeout.
+    client.once('protocol_error', (err) => void this.close('upstream_protocol_error', err));
     this.#armIdle();
   }
 
@@ -120,6 +125,12 @@ export class Session {
   /** The server's answer to the client's first initialize, if any. */
   get initializeResult(): unknown {
     return this.#initializeResult;
+  }
+
+  /** Resolves once no request is in flight (at once when none is). */
+  whenIdle(): Promise<void> {
+    if (this.inflightCount === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
   stats(): SessionStats {
@@ -199,20 +210,33 @@ export class Session {
     try {
       const { observer } = this.#options;
       return await relayRequest(this.#queue, this.client, observer, method, params, timeoutMs);
+    } catch (err) {
+      // The process was stopped under the request: the caller learns why the session ended
+      // (shutting_down, idle_timeout …), not just that it did.
+      const cause = this.#closeCause;
+      const stopped = err instanceof McpmuxError && err.reason === 'session_closed';
+      throw stopped && cause !== undefined ? cause : err;
     } finally {
       this.#relayRequests--;
       this.lastActivity = Date.now();
+      this.#checkIdle();
     }
   }
 
-  /** Ends the session: fails what is in flight, closes the channel, stops the process. */
+  /**
+   * Ends the session: fails what is in flight, closes the channel, stops the process. Never
+   * rejects (callers may `void` it): a fault on the way is logged.
+   */
   close(reason: Reason, cause?: McpmuxError): Promise<void> {
-    this.#closing ??= this.#close(reason, cause ?? new McpmuxError(reason));
+    this.#closing ??= this.#close(reason, cause ?? new McpmuxError(reason)).catch((err: unknown) =>
+      this.#log.error({ err, reason }, 'closing the session failed'),
+    );
     return this.#closing;
   }
 
   async #close(reason: Reason, cause: McpmuxError): Promise<void> {
     this.#state = 'closing';
+    this.#closeCause = cause;
     clearTimeout(this.#idleTimer);
     clearTimeout(this.#resumeTimer);
     const sink = this.#sink;
@@ -294,6 +318,13 @@ export class Session {
         new McpmuxError('slow_consumer', 'resume buffer full', data),
       );
     }
+  }
+
+  #checkIdle(): void {
+    if (this.inflightCount > 0 || this.#idleWaiters.length === 0) return;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   #armIdle(): void {

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { expect } from 'chai';
 import { FIXTURE_SERVER, ROOT } from '../helpers/config.js';
+import { gatewayPem } from '../helpers/certs.js';
+import { http } from '../helpers/http.js';
 import { isAlive, serverProcesses, waitFor } from '../helpers/processes.js';
 import { INIT_PARAMS, WsCursor } from '../helpers/relay.js';
 import { resultText, toolCall } from '../helpers/jsonrpc.js';
@@ -288,6 +290,24 @@ describe('mcpmux command (dist/cli.js)', function () {
       expect(exit.signal).to.equal('SIGKILL');
       await c.expectClose(5000);
       await waitFor(() => !isAlive(pid), 5000, 'the orphaned fixture server to die');
+    });
+
+    it("serves HTTPS with a certs/server.pem beside its config (SignalWire's convention) and logs it", async function () {
+      this.timeout(30_000);
+      const made = gatewayPem(dir);
+      if (made === undefined) this.skip(); // no openssl here
+      const file = fixtureConfig();
+      const check = runCli(['--check', '--config', file]);
+      expect(check.status, check.stderr).to.equal(0);
+      expect(check.stdout).to.include(`serving HTTPS with ${made.pem}`);
+      const cli = startCli(['--config', file, '--port', '0', '--log-level', 'info']);
+      const listening = await cli.log((e) => e.msg === 'listening');
+      expect(listening.url).to.match(/^https:\/\/127\.0\.0\.1:\d+$/);
+      expect(listening.tls).to.equal(made.pem);
+      const notice = cli.logs().find((e) => String(e.msg).startsWith('serving HTTPS'));
+      expect(notice?.msg).to.include(made.pem);
+      const health = await http(`${listening.url as string}/health`, { ca: made.cert });
+      expect(health.status).to.equal(200);
     });
   });
 });

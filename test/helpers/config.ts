@@ -71,6 +71,7 @@ export interface TestConfigOptions {
   server?: Partial<Config['server']>;
   session?: Partial<Config['session']>;
   rate_limiting?: Partial<Config['rate_limiting']>;
+  rest?: Partial<Config['rest']>;
 }
 
 /** A whole config with a fresh sandbox dir; call cleanup() to remove it. */
@@ -88,7 +89,7 @@ export function testConfig(
       auth_password: '',
       allowed_origins: [],
       tls: { cert: '', key: '' },
-      max_message_bytes: 4 * 1024 * 1024,
+      max_message_bytes: 16 * 1024 * 1024,
       max_connections: 10000,
       max_connections_per_address: 1000,
       max_channels_per_connection: 64,
@@ -105,11 +106,20 @@ export function testConfig(
       uid_range_first: 200000,
       uid_range_size: 10000,
       resume_buffer_messages: 1000,
-      max_buffered_bytes: 8 * 1024 * 1024,
+      max_buffered_bytes: 32 * 1024 * 1024,
       ...options.session,
     },
     services,
-    rate_limiting: { enabled: false, requests_per_minute: 600, ...options.rate_limiting },
+    rate_limiting: {
+      enabled: false,
+      requests_per_minute: 600,
+      default_limits: [],
+      tools_limit: '',
+      call_limit: '',
+      session_delete_limit: '',
+      ...options.rate_limiting,
+    },
+    rest: { ended_sessions: 'restart', ...options.rest },
     logging: { level: 'silent', file: '' },
     cleanup: () => rmSync(sandboxDir, { recursive: true, force: true }),
   };

@@ -258,17 +258,19 @@ describe('MCPClient (real fixture processes)', function () {
     expect(textOf(await client.callTool('ping-client'))).to.equal('pong');
   });
 
-  it('reports a stdout line over the limit as a protocol error and carries on', async function () {
+  it('ends at once with upstream_protocol_error on a stdout line over the limit', async function () {
     const client = pool.client(fixtureService(), { maxMessageBytes: 4096 });
     const errors: McpmuxError[] = [];
     client.on('protocol_error', (e) => errors.push(e));
     await client.start({ initialize: true });
-    expect(textOf(await client.callTool('long-line', { bytes: 20000 }))).to.equal(
-      'after long line',
-    );
+    const started = Date.now();
+    const err = (await rejection(client.callTool('long-line', { bytes: 20000 }))) as McpmuxError;
+    expect(err.reason).to.equal('upstream_protocol_error');
+    expect(err.data.problem).to.equal('line_too_long');
+    expect(Date.now() - started).to.be.below(5000); // not the 60 s request_timeout
     expect(errors).to.have.length(1);
-    expect(errors[0]!.reason).to.equal('upstream_protocol_error');
-    expect(textOf(await client.callTool('echo', { text: 'ok' }))).to.equal('ok');
+    await client.exited;
+    expect(client.state).to.equal('exited');
   });
 
   it('times a request out and tells the server with notifications/cancelled', async function () {

@@ -100,6 +100,36 @@ describe('MCPManager', function () {
     expect(manager.stats().spawns).to.equal(1);
   });
 
+  it('lists tools outside the session limits, one listing process at a time per service', async function () {
+    const config = testConfig(
+      { fixture: fixtureService() },
+      { session: { max_sessions_per_service: 1, max_total_sessions: 1 } },
+    );
+    cleanup = config.cleanup;
+    let mostListings = 0;
+    manager = new MCPManager(config, {
+      stopGraceMs: 300,
+      onClient: () => {
+        const listings = manager.processCount('fixture') - manager.sessionCount('fixture');
+        mostListings = Math.max(mostListings, listings);
+      },
+    });
+    const session = await manager.createClient('fixture', { initialize: true });
+    expect(await reasonOf(manager.createClient('fixture'))).to.equal('session_limit');
+    // three misses in a row (the list refreshed twice while a listing runs)
+    const a = manager.getServiceTools('fixture');
+    manager.invalidateTools('fixture');
+    const b = manager.getServiceTools('fixture');
+    manager.invalidateTools('fixture');
+    const c = manager.getServiceTools('fixture');
+    for (const tools of await Promise.all([a, b, c])) expect(tools.length).to.be.above(0);
+    expect(manager.stats().spawns, 'the session and three listings').to.equal(4);
+    expect(mostListings, 'never two listings of a service at once').to.equal(1);
+    expect(manager.sessionCount('fixture')).to.equal(1);
+    expect(manager.processCount('fixture')).to.equal(1);
+    expect(isAlive(session.pid!)).to.equal(true);
+  });
+
   it('validates every enabled service', async function () {
     makeManager();
     const results = await manager.validateServices();

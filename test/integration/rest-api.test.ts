@@ -324,12 +324,9 @@ describe('REST API', function () {
     expectError(await del('/sessions/unknown-id'), 404, 'unknown_session');
     expectError(await get('/services/todo/call'), 405, 'method_not_allowed');
     expectError(await post('/services', {}), 405, 'method_not_allowed');
-    expect((await get('/services')).body.off).to.deep.equal({
-      description: 'test service',
-      enabled: false,
-      state: 'disabled',
-      sessions: 0,
-    });
+    // as the gateway: a disabled service is not listed, here or in /health
+    expect((await get('/services')).body).not.to.have.property('off');
+    expect((await http(`${relay!.url}/health`)).body.services).not.to.have.property('off');
   });
 
   it('refuses a body over max_message_bytes with 413 without spawning anything', async function () {
@@ -351,6 +348,7 @@ describe('REST API', function () {
     const limited = await get('/services');
     expectError(limited, 429, 'rate_limited');
     expect(Number(limited.headers['retry-after'])).to.be.within(1, 60);
+    expect(limited.body.retry_after_ms).to.be.within(1, 60_000);
     // the health routes are not limited
     expect((await http(`${relay!.url}/healthz`)).status).to.equal(200);
     const upgrade = await connectWs(relay!.ws('/ws'), 'mcpmux.v1', { headers: bearer(TOKEN) }).then(
@@ -398,8 +396,8 @@ describe('REST API', function () {
     expect(list.body.structuredContent.todos).to.have.length(6);
   });
 
-  it('tells the next call once that its session ended (idle timeout, crash) instead of replacing it silently', async function () {
-    await start();
+  it('with rest.ended_sessions "report", tells the next call once that its session ended (idle timeout, crash)', async function () {
+    await start(undefined, { rest: { ended_sessions: 'report' } });
     const sid = 'short';
     expect(
       (
@@ -435,6 +433,34 @@ describe('REST API', function () {
       (await call('fixture', { tool: 'echo', arguments: { text: 'b' }, session_id: 'c' })).body
         .result,
     ).to.equal('b');
+  });
+
+  it('serves a call whose session ended on its own on a new one and says so, also after a failed start', async function () {
+    await start(undefined, { session: { max_sessions_per_service: 1 } });
+    const echo = (sid: string, text: string, timeout?: number) =>
+      call('fixture', { tool: 'echo', arguments: { text }, session_id: sid, timeout });
+    expect((await echo('a', '1', 0.3)).body.session_restarted).to.equal(undefined);
+    await waitFor(() => relay!.relay.registry.size === 0, 10_000, 'the idle session to stop');
+    expect((await echo('b', 'holds the only slot')).status).to.equal(200);
+    // the new session of 'a' cannot start: the end is not told yet
+    const refused = await echo('a', '2');
+    expectError(refused, 503, 'session_limit');
+    expect(refused.body.session_restarted).to.equal(undefined);
+    expect((await del('/sessions/b')).status).to.equal(200);
+    await waitFor(() => relay!.relay.registry.size === 0, 10_000, 'b to stop');
+    const served = await echo('a', '3');
+    expect(served.status, served.text).to.equal(200);
+    expect(served.body).to.include({
+      result: '3',
+      session_restarted: true,
+      previous_end_reason: 'idle_timeout',
+    });
+    expect(served.body.previous_end_message).to.be.a('string');
+    expect(Date.parse(served.body.previous_ended_at as string)).to.be.below(Date.now());
+    // a deleted id starts afresh without a word
+    expect((await del('/sessions/a')).status).to.equal(200);
+    await waitFor(() => relay!.relay.registry.size === 0, 10_000, 'a to stop');
+    expect((await echo('a', '4')).body.session_restarted).to.equal(undefined);
   });
 
   it('answers tools from a cache that a list_changed notification refreshes', async function () {

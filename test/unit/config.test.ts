@@ -76,10 +76,6 @@ describe('config', () => {
       ]);
       expect(warnings).to.have.members([
         'unknown key session.cleanup_interval (ignored)',
-        'unknown key rate_limiting.default_limits (ignored)',
-        'unknown key rate_limiting.tools_limit (ignored)',
-        'unknown key rate_limiting.call_limit (ignored)',
-        'unknown key rate_limiting.session_delete_limit (ignored)',
         'unknown key rate_limiting.storage_uri (ignored)',
         'unknown key services.example_shell.sandbox.note (ignored)',
         'unknown key services.example_calculator.sandbox.note (ignored)',
@@ -87,8 +83,40 @@ describe('config', () => {
         'unknown key services.example_filesystem.sandbox.note (ignored)',
       ]);
       expect(describeServices(config)).to.include('todo [enabled]');
+      expect(config.rate_limiting).to.deep.include({
+        default_limits: ['200 per day', '50 per hour'],
+        tools_limit: '30 per minute',
+        call_limit: '10 per minute',
+        session_delete_limit: '20 per minute',
+      });
+      expect(config.rest.ended_sessions).to.equal('restart');
     });
 
+    it("refuses a rate_limiting string that is not flask-limiter's, naming the key", () => {
+      const file = writeConfig({ rate_limiting: { call_limit: '10 per fortnight' } });
+      const err = expectConfigError(() => loadConfig({ file, env: {}, cwd: dir }));
+      expect(err.path).to.equal('rate_limiting.call_limit');
+      expect(err.message).to.include('"10 per fortnight" is not a limit');
+      const list = writeConfig({ rate_limiting: { default_limits: ['1/hour', 7] } });
+      expect(expectConfigError(() => loadConfig({ file: list, env: {}, cwd: dir })).path).to.equal(
+        'rate_limiting.default_limits',
+      );
+      const env = { MCPMUX_RATE_DEFAULT_LIMITS: '5 per second; 100 per day' };
+      expect(loadConfig({ env, cwd: dir }).config.rate_limiting.default_limits).to.equal(
+        '5 per second; 100 per day',
+      );
+    });
+
+    it('takes rest.ended_sessions "restart" or "report" only', () => {
+      const file = writeConfig({ rest: { ended_sessions: 'report' } });
+      expect(loadConfig({ file, env: {}, cwd: dir }).config.rest.ended_sessions).to.equal('report');
+      const env = { MCPMUX_REST_ENDED_SESSIONS: 'Restart' };
+      expect(loadConfig({ env, cwd: dir }).config.rest.ended_sessions).to.equal('restart');
+      const bad = writeConfig({ rest: { ended_sessions: 'retry' } });
+      expect(expectConfigError(() => loadConfig({ file: bad, env: {}, cwd: dir })).path).to.equal(
+        'rest.ended_sessions',
+      );
+    });
     it('takes ${VAR|default} values from the environment, converted by key type', () => {
       const env = { MCP_PORT: '9001', MCP_LOG_LEVEL: 'WARNING', MCP_SESSION_TIMEOUT: '42' };
       const { config } = loadConfig({ file: signalwireSample, env, cwd: dir });
@@ -96,6 +124,44 @@ describe('config', () => {
       expect(config.logging.level).to.equal('warn');
       expect(config.session.default_timeout).to.equal(42);
       expect(config.services['todo']?.idle_timeout).to.equal(42);
+    });
+  });
+
+  describe("SignalWire's certs/server.pem", () => {
+    const pem = '-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n';
+    const key = '-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----\n';
+    const place = (base: string, text: string): string => {
+      mkdirSync(join(base, 'certs'), { recursive: true });
+      writeFileSync(join(base, 'certs/server.pem'), text);
+      return join(base, 'certs/server.pem');
+    };
+
+    it('serves TLS from the working directory, else beside the config file, when none is set', () => {
+      const work = mkdtempSync(join(dir, 'work-'));
+      const beside = mkdtempSync(join(dir, 'beside-'));
+      const file = join(beside, 'config.json');
+      writeFileSync(file, '{}');
+      expect(loadConfig({ file, env: {}, cwd: work }).notices).to.deep.equal([]);
+      const besidePem = place(beside, pem + key);
+      const found = loadConfig({ file, env: {}, cwd: work });
+      expect(found.config.server.tls).to.deep.equal({ cert: besidePem, key: besidePem });
+      expect(found.notices).to.have.length(1);
+      expect(found.notices[0]).to.include(besidePem).and.include('HTTPS');
+      const workPem = place(work, key + pem);
+      expect(loadConfig({ file, env: {}, cwd: work }).config.server.tls.cert).to.equal(workPem);
+      // a configured TLS wins
+      const env = { MCPMUX_TLS_CERT: '/etc/c.pem', MCPMUX_TLS_KEY: '/etc/k.pem' };
+      const configured = loadConfig({ file, env, cwd: work });
+      expect(configured.config.server.tls.cert).to.equal('/etc/c.pem');
+      expect(configured.notices).to.deep.equal([]);
+    });
+
+    it('refuses a certs/server.pem without a private key instead of serving plain HTTP', () => {
+      const work = mkdtempSync(join(dir, 'nokey-'));
+      place(work, pem);
+      const err = expectConfigError(() => loadConfig({ env: {}, cwd: work }));
+      expect(err.path).to.equal('server.tls');
+      expect(err.message).to.include('no key');
     });
   });
 
