@@ -2,6 +2,7 @@
 // own uid when it drops privileges (taken from the manager's UidPool, given back when the process
 // is gone), its directory, and the spawn plan. The only impure part of planning a spawn.
 
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ServiceConfig } from '../config/types.js';
 import { McpmuxError } from '../errors.js';
@@ -61,7 +62,13 @@ export function prepareSpawn(
       isolation,
       sessionUid: uid,
       ...(host.bwrap !== undefined && {
-        namespaces: { bwrap: host.bwrap, sandboxDir: sandbox.sandboxDir, hide: sandbox.hide ?? [] },
+        // only what exists: bwrap cannot make a mount point on the read-only system (a log file
+        // rotated away would otherwise fail every spawn)
+        namespaces: {
+          bwrap: host.bwrap,
+          sandboxDir: sandbox.sandboxDir,
+          hide: (sandbox.hide ?? []).filter((path) => existsSync(path)),
+        },
       }),
     });
     return { plan, sessionDir, release };

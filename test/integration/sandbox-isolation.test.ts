@@ -198,6 +198,16 @@ describe('sandbox isolation "namespaces" (issue 11)', function () {
     expect(me.home).to.equal(join(base, 'sandbox', `py-${py.sessionId}`));
   });
 
+  it('starts a session when a file to hide does not exist (a log file rotated away)', async function () {
+    const config = testConfig(
+      { p: probeService() },
+      { session: { sandbox_dir: join(base, 'sandbox') } },
+    );
+    manager = new MCPManager(config, { stopGraceMs: 300, configFile: join(base, 'gone.json') });
+    const p = await manager.createClient('p', { initialize: true });
+    expect(await call(p, 'whoami')).to.include({ homeWritable: true });
+  });
+
   it('kills a setsid grandchild when the session stops', async function () {
     const { manager } = start({ p: probeService() });
     const p = await manager.createClient('p', { initialize: true });
