@@ -283,7 +283,7 @@ export const serviceSchema = {
       default: 'auto',
     },
     network: {
-      doc: 'Under namespaces: host = the host network; none = a private loopback only.',
+      doc: 'host = the host network; none = a private loopback only (needs namespaces: without bubblewrap the relay does not start).',
       format: 'mcpmux-choice',
       choices: ['host', 'none'],
       default: 'host',

@@ -14,8 +14,9 @@ export const PRIVATE_TMP_BYTES = 64 * 1024 * 1024;
 const SANDBOX_DIR_TMPFS_BYTES = 1024 * 1024;
 
 /**
- * The level a service gets on this host; undefined when it asks for "namespaces" and bubblewrap is
- * not usable (the relay refuses to start rather than silently isolate less).
+ * The level a service gets on this host; undefined when it needs "namespaces" (asked for, or
+ * network "none" under "auto") and bubblewrap is not usable: the relay refuses to start rather
+ * than silently isolate less.
  */
 export function resolveIsolation(
   sandbox: SandboxConfig,
@@ -24,7 +25,7 @@ export function resolveIsolation(
   if (!sandbox.enabled || sandbox.isolation === 'none') return 'none';
   if (sandbox.isolation === 'rlimits') return 'rlimits';
   if (bwrapUsable) return 'namespaces';
-  return sandbox.isolation === 'auto' ? 'rlimits' : undefined;
+  return sandbox.isolation === 'auto' && sandbox.network !== 'none' ? 'rlimits' : undefined;
 }
 
 export interface NamespaceContext {

@@ -81,7 +81,8 @@ export class MCPManager {
       if (level === undefined) {
         throw new McpmuxError(
           'spawn_failed',
-          `services.${name}.sandbox.isolation is "namespaces" but bubblewrap is not usable ` +
+          `services.${name}.sandbox needs isolation "namespaces" (asked for, or network "none") ` +
+            `but bubblewrap is not usable ` +
             `(${this.host.bwrapProblem ?? 'unknown'}): apt-get install bubblewrap, or choose "auto"`,
           { service: name },
         );

@@ -265,7 +265,7 @@ describe('sandbox isolation without bubblewrap (issue 11)', function () {
     const config = testConfig({ f: probeService({ isolation: 'namespaces' }) });
     try {
       expect(() => new Relay(config, { host: noBwrap })).to.throw(
-        /services\.f\.sandbox\.isolation.*apt-get install bubblewrap/,
+        /services\.f\.sandbox needs isolation "namespaces".*apt-get install bubblewrap/,
       );
     } finally {
       config.cleanup();

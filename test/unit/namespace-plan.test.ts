@@ -42,6 +42,11 @@ describe('resolveIsolation', function () {
     expect(resolveIsolation(sandbox({ isolation: 'namespaces' }), true)).to.equal('namespaces');
   });
 
+  it('auto with network "none" needs namespaces too: no silent fallback to the host network', function () {
+    expect(resolveIsolation(sandbox({ network: 'none' }), false)).to.equal(undefined);
+    expect(resolveIsolation(sandbox({ network: 'none' }), true)).to.equal('namespaces');
+  });
+
   it('rlimits and none are kept; enabled: false is none whatever isolation says', function () {
     expect(resolveIsolation(sandbox({ isolation: 'rlimits' }), true)).to.equal('rlimits');
     expect(resolveIsolation(sandbox({ isolation: 'none' }), true)).to.equal('none');
