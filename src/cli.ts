@@ -111,7 +111,7 @@ async function main(argv: string[]): Promise<number> {
   if (auth_token === '' && (auth_user === '' || auth_password === '')) {
     log.warn('no auth_token or auth_user/auth_password set: the relay accepts every client');
   }
-  const relay = createRelay(config, { logger: log });
+  const relay = createRelay(config, { logger: log, configFile: file });
   // Shutdown always ends (shutdown-signals.ts): bounded, and a second signal ends it at once.
   const onSignal = signalHandler({
     close: () => relay.close(),

@@ -38,6 +38,8 @@ export type RelayState = 'idle' | 'starting' | 'ready' | 'draining' | 'closed';
 export interface RelayOptions {
   logger?: Logger;
   host?: HostInfo;
+  /** The config file the relay was started with: hidden from namespaced sessions. */
+  configFile?: string;
   /** Milliseconds between process stop steps (SPEC: 2 s). */
   stopGraceMs?: number;
 }
@@ -80,6 +82,7 @@ export class Relay {
     this.manager = new MCPManager(config, {
       logger: this.#log,
       ...(options.host !== undefined && { host: options.host }),
+      ...(options.configFile !== undefined && { configFile: options.configFile }),
       ...(options.stopGraceMs !== undefined && { stopGraceMs: options.stopGraceMs }),
       onClient: (client) => {
         const name = client.service.name;
@@ -186,6 +189,17 @@ export class Relay {
     }
     for (const entry of this.#access.origins.invalid) {
       this.#log.warn({ entry }, 'server.allowed_origins: entry ignored (not scheme://host[:port])');
+    }
+    const fallback = [...this.manager.isolation].filter(
+      ([name, level]) =>
+        level === 'rlimits' && this.config.services[name]?.sandbox.isolation === 'auto',
+    );
+    if (fallback.length > 0) {
+      this.#log.warn(
+        { services: fallback.map(([name]) => name), reason: this.manager.host.bwrapProblem },
+        'bubblewrap not usable: sessions run without namespaces (isolation "rlimits"); ' +
+          'install the Debian package bubblewrap (apt-get install bubblewrap)',
+      );
     }
     this.#log.info(
       {
@@ -335,10 +349,14 @@ export class Relay {
         pattern: /^\/health$/,
         open: true,
         handler: (_q, res) => {
-          const services: Record<string, { enabled: boolean; sessions: number }> = {};
+          const services: Record<string, object> = {};
           for (const [name, s] of this.manager.services) {
             if (!s.enabled) continue; // as GET /services
-            services[name] = { enabled: true, sessions: this.manager.sessionCount(name) };
+            services[name] = {
+              enabled: true,
+              sessions: this.manager.sessionCount(name),
+              isolation: this.manager.isolation.get(name),
+            };
           }
           sendJson(res, 200, {
             status: 'healthy',

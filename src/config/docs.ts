@@ -12,7 +12,7 @@ import {
 const cell = (text: string): string => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
 
 function typeOf(spec: LeafSpec): string {
-  const base = FORMATS[spec.format].type;
+  const base = spec.choices?.join(' | ') ?? FORMATS[spec.format].type;
   if (spec.min !== undefined && spec.max !== undefined) return `${base}, ${spec.min}–${spec.max}`;
   if (spec.min !== undefined) return `${base}, ≥ ${spec.min}`;
   if (spec.above !== undefined) return `${base}, > ${spec.above}`;

@@ -14,7 +14,9 @@ export type FormatName =
   | 'mcpmux-command'
   | 'mcpmux-string-map'
   | 'mcpmux-rate-limits'
-  | 'mcpmux-ended-sessions';
+  | 'mcpmux-ended-sessions'
+  | 'mcpmux-choice'
+  | 'mcpmux-binds';
 
 /** One configuration key. The extra fields (min, max, …) are read by our formats and the docs. */
 export interface LeafSpec {
@@ -33,6 +35,8 @@ export interface LeafSpec {
   readonly nonEmpty?: boolean;
   /** A file system path: when relative, the loader resolves it against the working directory. */
   readonly isPath?: boolean;
+  /** For mcpmux-choice: the accepted values. */
+  readonly choices?: readonly string[];
   /** How the docs show a default the loader computes (e.g. from another key). */
   readonly docDefault?: string;
 }
@@ -49,6 +53,9 @@ interface FormatDef {
   /** Converts a string (from the file after substitution, or from the environment). */
   coerce?(text: string): unknown;
 }
+
+/** A sandbox bind: an absolute path without ':' and an optional mode. */
+export const BIND_PATTERN = /^\/[^:]*(:(ro|rw))?$/;
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -147,6 +154,20 @@ export const FORMATS: Readonly<Record<FormatName, FormatDef>> = {
     type: '"restart" | "report"',
     check: (v) => (v === 'restart' || v === 'report' ? undefined : '"restart" or "report"'),
     coerce: (t) => t.trim().toLowerCase(),
+  },
+  'mcpmux-choice': {
+    type: 'string (one of)',
+    check: (v, s) =>
+      typeof v === 'string' && (s.choices ?? []).includes(v)
+        ? undefined
+        : `one of ${(s.choices ?? []).join(', ')}`,
+  },
+  'mcpmux-binds': {
+    type: 'string[] (PATH or PATH:rw)',
+    check: (v) =>
+      Array.isArray(v) && v.every((x) => typeof x === 'string' && BIND_PATTERN.test(x))
+        ? undefined
+        : 'an array of absolute paths, each optionally ending in :ro or :rw',
   },
 };
 

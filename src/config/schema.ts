@@ -191,6 +191,15 @@ export const configSchema = {
         isPath: true,
       },
     ),
+    uid_range_first: int(
+      'First uid (and gid) given to sessions that drop privileges (relay as root).',
+      200000,
+      1,
+      { env: 'MCPMUX_UID_RANGE_FIRST', max: 4294967294 },
+    ),
+    uid_range_size: int('How many uids, one per live session; none left: spawn_failed.', 10000, 1, {
+      env: 'MCPMUX_UID_RANGE_SIZE',
+    }),
     resume_buffer_messages: int('Server messages kept for a detached session.', 1000, 0, {
       env: 'MCPMUX_RESUME_BUFFER_MESSAGES',
     }),
@@ -294,8 +303,28 @@ export const serviceSchema = {
     enabled: bool('Run in the sandbox (own HOME/TMPDIR, limits, env filter).', true),
     resource_limits: bool('Apply the limits below (prlimit; memory as RLIMIT_DATA).', true),
     restricted_env: bool('Pass only PATH, HOME, TMPDIR, LANG and the service env.', true),
-    drop_privileges: bool('When the relay runs as root, run as nobody.', false),
+    drop_privileges: bool(
+      'When the relay runs as root, run as a uid of its own per session (session.uid_range_*).',
+      false,
+    ),
     working_dir: str('cwd of the process; empty = the session directory.', '', { isPath: true }),
+    isolation: {
+      doc: 'auto = namespaces where bubblewrap works, else rlimits (warned). none = like enabled: false. See docs/operations.md.',
+      format: 'mcpmux-choice',
+      choices: ['auto', 'namespaces', 'rlimits', 'none'],
+      default: 'auto',
+    },
+    network: {
+      doc: 'host = the host network; none = a private loopback only (needs namespaces: without bubblewrap the relay does not start).',
+      format: 'mcpmux-choice',
+      choices: ['host', 'none'],
+      default: 'host',
+    },
+    binds: {
+      doc: 'Under namespaces: extra absolute paths made visible, read-only, or writable with :rw.',
+      format: 'mcpmux-binds',
+      default: [],
+    },
     limits: {
       cpu_seconds: int('RLIMIT_CPU in seconds (0 = not applied).', 300, 0),
       memory_mb: int('RLIMIT_DATA in MiB (0 = not applied).', 1024, 0),

@@ -19,6 +19,12 @@ export interface SandboxConfig {
   readonly drop_privileges: boolean;
   /** Absolute path, or '' for the session's own directory. */
   readonly working_dir: string;
+  /** auto: namespaces where bubblewrap works, else rlimits (docs/operations.md). */
+  readonly isolation: 'auto' | 'namespaces' | 'rlimits' | 'none';
+  /** Under namespaces: none = a private loopback only. */
+  readonly network: 'host' | 'none';
+  /** Under namespaces: absolute paths, each optionally ending in :ro (default) or :rw. */
+  readonly binds: readonly string[];
   readonly limits: SandboxLimits;
 }
 
@@ -72,6 +78,9 @@ export interface SessionConfig {
   readonly max_total_sessions: number;
   /** Absolute path. */
   readonly sandbox_dir: string;
+  /** Per-session uids (drop_privileges as root): [uid_range_first, + uid_range_size). */
+  readonly uid_range_first: number;
+  readonly uid_range_size: number;
   /** Server messages buffered for a detached session while it waits to be resumed. */
   readonly resume_buffer_messages: number;
   /** Bytes of server messages buffered for a detached session; past it: slow_consumer. */

@@ -5,7 +5,6 @@
 
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { join } from 'node:path';
 import { v4 as uuidv4 } from 'uuid';
 import { McpmuxError } from '../errors.js';
 import type {
@@ -19,7 +18,8 @@ import type {
 import { silentLogger, type Logger } from '../log.js';
 import { hostInfo, type HostInfo } from '../sandbox/host.js';
 import { ManagedChild, type ExitInfo } from '../sandbox/managed-child.js';
-import { planSpawn } from '../sandbox/spawn-plan.js';
+import { prepareSpawn } from '../sandbox/session-spawn.js';
+import type { UidPool } from '../sandbox/uid-pool.js';
 import type { MCPService } from './mcp-service.js';
 import { PendingRequests, type ProgressParams } from './pending.js';
 import { ServerOutput } from './server-output.js';
@@ -41,6 +41,10 @@ export interface MCPClientOptions {
   stopGraceMs?: number;
   logger?: Logger;
   host?: HostInfo;
+  /** Per-session uids (drop_privileges as root); without one such a session runs as nobody. */
+  uids?: UidPool;
+  /** Files a namespaced session must not see (the relay's config file). */
+  hide?: readonly string[];
   clientInfo?: { name: string; version: string };
 }
 
@@ -132,21 +136,20 @@ export class MCPClient extends EventEmitter<MCPClientEvents> {
   async start(options: StartOptions = {}): Promise<void> {
     if (this.#state !== 'idle') throw new Error(`MCPClient.start() in state ${this.#state}`);
     this.#state = 'starting';
-    const sandbox = this.service.sandbox;
-    const sessionDir = sandbox.enabled
-      ? join(this.#options.sandboxDir, `${this.service.name}-${this.sessionId}`)
-      : undefined;
-    const host = this.#options.host ?? hostInfo();
-    const plan = planSpawn(this.service.config, {
-      parentEnv: process.env,
-      parentCwd: process.cwd(),
-      sessionDir,
-      isRoot: host.isRoot,
-      nobody: host.nobody,
-    });
+    const { plan, sessionDir, release } = prepareSpawn(
+      this.service.config,
+      `${this.service.name}-${this.sessionId}`,
+      {
+        host: this.#options.host ?? hostInfo(),
+        sandboxDir: this.#options.sandboxDir,
+        uids: this.#options.uids,
+        hide: this.#options.hide,
+      },
+    );
     const child = new ManagedChild({
       plan,
       sessionDir,
+      onGone: release,
       ...(this.#options.stopGraceMs !== undefined && { stopGraceMs: this.#options.stopGraceMs }),
     });
     this.#child = child;
@@ -157,7 +160,10 @@ export class MCPClient extends EventEmitter<MCPClientEvents> {
       this.#state = 'exited';
       throw err;
     }
-    this.#log.info({ pid: child.pid, command: plan.command }, 'process started');
+    this.#log.info(
+      { pid: child.pid, command: plan.command, isolation: plan.isolation },
+      'process started',
+    );
     this.#state = 'running';
     if (options.initialize !== undefined && options.initialize !== false) {
       await this.initialize(options.initialize === true ? undefined : options.initialize, options);

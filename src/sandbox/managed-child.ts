@@ -2,15 +2,18 @@
 // Spawn from a SpawnPlan; drain stderr continuously (bounded lines, a tail kept for errors);
 // detect death on 'exit' (never 'close': a grandchild holding a pipe would hang us); stop with
 // stdin EOF → grace → SIGTERM to the group → grace → SIGKILL; remove the session dir afterwards.
+// Under isolation "namespaces" the process is bwrap: SIGTERM goes to the server's own group inside
+// (bwrap itself would die of it and take the server down with SIGKILL, skipping its clean exit).
 
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { accessSync, chownSync, constants, mkdirSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { delimiter, isAbsolute, join } from 'node:path';
+import { dirname } from 'node:path';
 import { McpmuxError } from '../errors.js';
 import { LineDecoder } from '../jsonrpc/line-decoder.js';
 import { WriteBatcher } from '../util/write-batcher.js';
+import { resolveProgram, sandboxInit, signalOfCode } from './process-info.js';
 import { sessionTmpDir, type SpawnPlan } from './spawn-plan.js';
 
 const STDERR_LINE_BYTES = 8192;
@@ -36,6 +39,8 @@ export interface ManagedChildOptions {
   sessionDir?: string | undefined;
   /** Milliseconds between stop steps (SPEC: 2 s). */
   stopGraceMs?: number;
+  /** Called once when the process is gone or failed to start (releases its uid). */
+  onGone?: () => void;
 }
 
 export interface ManagedChildEvents {
@@ -44,33 +49,11 @@ export interface ManagedChildEvents {
   exit: [info: ExitInfo];
 }
 
-/** Finds `program` the way execvp would, with the PATH the child will see. */
-export function resolveProgram(
-  program: string,
-  env: Readonly<Record<string, string>>,
-  cwd: string,
-) {
-  const candidates = program.includes('/')
-    ? [isAbsolute(program) ? program : join(cwd, program)]
-    : (env.PATH ?? '')
-        .split(delimiter)
-        .filter(Boolean)
-        .map((dir) => join(dir, program));
-  for (const candidate of candidates) {
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // keep looking
-    }
-  }
-  return undefined;
-}
-
 export class ManagedChild extends EventEmitter<ManagedChildEvents> {
   readonly #plan: SpawnPlan;
   readonly #sessionDir: string | undefined;
   readonly #graceMs: number;
+  #onGone: (() => void) | undefined;
   #child: ChildProcessWithoutNullStreams | undefined;
   #exit: ExitInfo | undefined;
   #exited: Promise<ExitInfo>;
@@ -87,6 +70,7 @@ export class ManagedChild extends EventEmitter<ManagedChildEvents> {
     this.#plan = options.plan;
     this.#sessionDir = options.sessionDir;
     this.#graceMs = options.stopGraceMs ?? 2000;
+    this.#onGone = options.onGone;
     this.#exited = new Promise((resolve) => (this.#resolveExited = resolve));
   }
 
@@ -117,9 +101,15 @@ export class ManagedChild extends EventEmitter<ManagedChildEvents> {
     if (this.#child !== undefined) throw new Error('ManagedChild.start() called twice');
     const program = this.#plan.command[0]!;
     if (resolveProgram(program, this.#plan.env, this.#plan.cwd) === undefined) {
+      this.#gone();
       throw new McpmuxError('spawn_failed', `command not found: ${program}`, { program });
     }
-    this.#makeSessionDir();
+    try {
+      this.#makeSessionDir();
+    } catch (err) {
+      this.#gone();
+      throw err;
+    }
     let child: ChildProcessWithoutNullStreams;
     try {
       child = spawn(this.#plan.file, [...this.#plan.args], {
@@ -130,6 +120,7 @@ export class ManagedChild extends EventEmitter<ManagedChildEvents> {
       });
     } catch (err) {
       this.#removeSessionDir();
+      this.#gone();
       throw new McpmuxError(
         'spawn_failed',
         `cannot spawn ${program}: ${String(err)}`,
@@ -150,7 +141,10 @@ export class ManagedChild extends EventEmitter<ManagedChildEvents> {
     child.once('exit', (code, signal) => {
       // Give the last lines still in the stdout pipe a moment to arrive, but never wait on
       // 'close': a grandchild holding the pipe open would keep it from ever coming.
-      const finish = () => this.#onExit(code, signal);
+      // bwrap reports a server killed by signal N as exit code 128 + N: report the signal.
+      const fromBwrap = this.#plan.isolation === 'namespaces' ? signalOfCode(code) : undefined;
+      const finish = () =>
+        fromBwrap === undefined ? this.#onExit(code, signal) : this.#onExit(null, fromBwrap);
       if (child.stdout.readableEnded) return finish();
       const timer = setTimeout(finish, EXIT_FLUSH_MS);
       child.stdout.once('end', () => {
@@ -229,8 +223,12 @@ export class ManagedChild extends EventEmitter<ManagedChildEvents> {
   #killGroup(signal: NodeJS.Signals): void {
     const pid = this.#child?.pid;
     if (pid === undefined) return;
+    // bwrap's child is the namespace's init, leader of the group the server runs in; the init
+    // itself ignores SIGTERM from outside (no handler), the server gets it.
+    const target =
+      this.#plan.isolation === 'namespaces' && signal !== 'SIGKILL' ? sandboxInit(pid) : pid;
     try {
-      process.kill(-pid, signal);
+      process.kill(-(target ?? pid), signal);
     } catch {
       // the group is already gone
     }
@@ -241,6 +239,7 @@ export class ManagedChild extends EventEmitter<ManagedChildEvents> {
     if (note !== undefined) this.#pushTail(note);
     // Whatever the server left behind in its group goes with it.
     this.#killGroup('SIGKILL');
+    this.#gone();
     this.#removal = this.#removeSessionDirLater();
     this.#exit = {
       code,
@@ -250,6 +249,13 @@ export class ManagedChild extends EventEmitter<ManagedChildEvents> {
     };
     this.#resolveExited(this.#exit);
     this.emit('exit', this.#exit);
+  }
+
+  /** Runs onGone once. */
+  #gone(): void {
+    const onGone = this.#onGone;
+    this.#onGone = undefined;
+    onGone?.();
   }
 
   #drainStderr(child: ChildProcessWithoutNullStreams): void {
@@ -282,6 +288,7 @@ export class ManagedChild extends EventEmitter<ManagedChildEvents> {
       mkdirSync(sessionTmpDir(dir), { recursive: true, mode: 0o700 });
       const runAs = this.#plan.runAs;
       if (runAs !== undefined) {
+        chmodSync(dirname(dir), 0o711); // sandbox_dir: the session's uid must pass through it
         chownSync(dir, runAs.uid, runAs.gid);
         chownSync(sessionTmpDir(dir), runAs.uid, runAs.gid);
       }

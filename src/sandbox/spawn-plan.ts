@@ -1,8 +1,10 @@
 // PURE: turns a service's configuration into exactly what to execute — program, argv, env, cwd —
-// including the util-linux wrappers that apply the sandbox (SPEC §3). No I/O, no clock: the caller
-// passes in the relay's environment, whether it is root, and the uid/gid of `nobody`.
+// including the wrappers that apply the sandbox (SPEC §3): setpriv, bwrap (isolation
+// "namespaces", see namespace-plan.ts), prlimit. No I/O, no clock: the caller passes in the relay's
+// environment, whether it is root, the uid/gid to drop to, and what the host offers.
 
 import type { SandboxConfig, ServiceConfig } from '../config/types.js';
+import { innerPrefix, planNamespaceArgs, type IsolationLevel } from './namespace-plan.js';
 
 /** Never inherited from the relay's own environment (a service's `env` may still set them). */
 export const DANGEROUS_ENV = ['LD_PRELOAD', 'LD_LIBRARY_PATH', 'NODE_OPTIONS'] as const;
@@ -17,8 +19,18 @@ export interface SpawnContext {
   /** The session's private directory (HOME); undefined when the sandbox is disabled. */
   readonly sessionDir: string | undefined;
   readonly isRoot: boolean;
-  /** uid/gid to drop to when drop_privileges applies. */
+  /** uid/gid to drop to when drop_privileges applies and no per-session uid is given. */
   readonly nobody: { readonly uid: number; readonly gid: number };
+  /** The level this session gets (resolveIsolation); default "rlimits" ("none" if not enabled). */
+  readonly isolation?: IsolationLevel;
+  /** The session's own uid (= gid) from session.uid_range_*, used instead of nobody. */
+  readonly sessionUid?: number | undefined;
+  /** Isolation "namespaces": the bwrap program, sandbox_dir and the files to hide. */
+  readonly namespaces?: {
+    readonly bwrap: string;
+    readonly sandboxDir: string;
+    readonly hide: readonly string[];
+  };
 }
 
 export interface SpawnPlan {
@@ -29,8 +41,15 @@ export interface SpawnPlan {
   readonly cwd: string;
   /** The service's own argv, after the wrappers (for logs; never sent to clients). */
   readonly command: readonly string[];
-  /** Set when the process runs as `nobody` (its session dir must then be owned by it). */
+  /** Set when the process drops privileges (its session dir must then be owned by it). */
   readonly runAs: { readonly uid: number; readonly gid: number } | undefined;
+  /** The level applied; "namespaces": the process is bwrap, the server runs in its namespaces. */
+  readonly isolation: IsolationLevel;
+}
+
+/** The level a context asks for (a disabled sandbox is always "none"). */
+export function isolationOf(sandbox: SandboxConfig, ctx: SpawnContext): IsolationLevel {
+  return sandbox.enabled ? (ctx.isolation ?? 'rlimits') : 'none';
 }
 
 export function sessionTmpDir(sessionDir: string): string {
@@ -39,8 +58,9 @@ export function sessionTmpDir(sessionDir: string): string {
 
 export function planEnv(service: ServiceConfig, ctx: SpawnContext): Record<string, string> {
   const { sandbox } = service;
+  const sandboxed = isolationOf(sandbox, ctx) !== 'none';
   const env: Record<string, string> = {};
-  if (sandbox.enabled && sandbox.restricted_env) {
+  if (sandboxed && sandbox.restricted_env) {
     env.PATH = ctx.parentEnv.PATH ?? DEFAULT_PATH;
     env.LANG = ctx.parentEnv.LANG ?? 'C.UTF-8';
   } else {
@@ -50,7 +70,7 @@ export function planEnv(service: ServiceConfig, ctx: SpawnContext): Record<strin
       env[key] = value;
     }
   }
-  if (sandbox.enabled && ctx.sessionDir !== undefined) {
+  if (sandboxed && ctx.sessionDir !== undefined) {
     env.HOME = ctx.sessionDir;
     env.TMPDIR = sessionTmpDir(ctx.sessionDir);
   }
@@ -74,24 +94,50 @@ export function planSpawn(service: ServiceConfig, ctx: SpawnContext): SpawnPlan 
   const { sandbox } = service;
   if (service.command.length === 0) throw new RangeError('command must not be empty');
   const command = [...service.command];
-  const dropsPrivileges = sandbox.enabled && sandbox.drop_privileges && ctx.isRoot;
+  const isolation = isolationOf(sandbox, ctx);
+  const sandboxed = isolation !== 'none';
+  const dropsPrivileges = sandboxed && sandbox.drop_privileges && ctx.isRoot;
+  const runAs = dropsPrivileges
+    ? ctx.sessionUid !== undefined
+      ? { uid: ctx.sessionUid, gid: ctx.sessionUid }
+      : { uid: ctx.nobody.uid, gid: ctx.nobody.gid }
+    : undefined;
 
   // setpriv: parent-death signal always (a killed relay leaves no child); no-new-privs and the
   // uid switch when the sandbox asks for them.
   const setpriv = ['--pdeathsig', 'SIGKILL'];
-  if (sandbox.enabled) setpriv.push('--no-new-privs');
-  if (dropsPrivileges) {
-    setpriv.push(`--reuid=${ctx.nobody.uid}`, `--regid=${ctx.nobody.gid}`, '--clear-groups');
+  const drop = sandboxed ? ['--no-new-privs'] : [];
+  if (runAs !== undefined) {
+    drop.push(`--reuid=${runAs.uid}`, `--regid=${runAs.gid}`, '--clear-groups');
   }
-  const limits = sandbox.enabled && sandbox.resource_limits ? planLimits(sandbox) : [];
+  const limits = sandboxed && sandbox.resource_limits ? planLimits(sandbox) : [];
   const inner = limits.length > 0 ? ['prlimit', ...limits, '--', ...command] : command;
-  const args = [...setpriv, '--', ...inner];
 
   let cwd: string;
   if (sandbox.working_dir !== '') cwd = sandbox.working_dir;
-  else if (sandbox.enabled && ctx.sessionDir !== undefined) cwd = ctx.sessionDir;
+  else if (sandboxed && ctx.sessionDir !== undefined) cwd = ctx.sessionDir;
   else cwd = ctx.parentCwd;
 
-  const runAs = dropsPrivileges ? { uid: ctx.nobody.uid, gid: ctx.nobody.gid } : undefined;
-  return { file: 'setpriv', args, env: planEnv(service, ctx), cwd, command, runAs };
+  const env = planEnv(service, ctx);
+  const ns = ctx.namespaces;
+  if (isolation === 'namespaces') {
+    if (ns === undefined || ctx.sessionDir === undefined) {
+      throw new RangeError('isolation "namespaces" needs bwrap and a session directory');
+    }
+    const bwrap = planNamespaceArgs(sandbox, {
+      sandboxDir: ns.sandboxDir,
+      sessionDir: ctx.sessionDir,
+      cwd,
+      hide: ns.hide,
+      switchesUid: runAs !== undefined,
+    });
+    // The uid switch happens inside, after bwrap built the namespaces; the inner capability sets
+    // are emptied so nothing is left to regain.
+    if (runAs !== undefined) drop.push('--inh-caps=-all', '--bounding-set=-all');
+    const inside = ['setpriv', ...drop, '--', ...innerPrefix(cwd), ...inner];
+    const args = [...setpriv, '--', ns.bwrap, ...bwrap, '--', ...inside];
+    return { file: 'setpriv', args, env, cwd, command, runAs, isolation };
+  }
+  const args = [...setpriv, ...drop, '--', ...inner];
+  return { file: 'setpriv', args, env, cwd, command, runAs, isolation };
 }

@@ -11,11 +11,15 @@ import { silentLogger, type Logger } from '../log.js';
 import { MCPClient, type StartOptions } from '../mcp/mcp-client.js';
 import type { Tool } from '../mcp/mcp-helpers.js';
 import { MCPService } from '../mcp/mcp-service.js';
-import type { HostInfo } from '../sandbox/host.js';
+import { hostInfo, type HostInfo } from '../sandbox/host.js';
+import { resolveIsolation, type IsolationLevel } from '../sandbox/namespace-plan.js';
+import { UidPool } from '../sandbox/uid-pool.js';
 
 export interface MCPManagerOptions {
   logger?: Logger;
   host?: HostInfo;
+  /** The relay's config file: hidden from namespaced sessions. */
+  configFile?: string;
   /** Milliseconds between stop steps (SPEC: 2 s). */
   stopGraceMs?: number;
   /** Told of every client before it starts (the relay's metrics count spawns and exits). */
@@ -43,6 +47,11 @@ export interface ManagerStats {
 export class MCPManager {
   readonly config: Config;
   readonly services: ReadonlyMap<string, MCPService>;
+  /** The isolation level each service's sessions get on this host (GET /health). */
+  readonly isolation: ReadonlyMap<string, IsolationLevel>;
+  readonly host: HostInfo;
+  readonly #uids: UidPool;
+  readonly #hidden: readonly string[];
   readonly #options: MCPManagerOptions;
   readonly #log: Logger;
   readonly #clients = new Set<MCPClient>();
@@ -64,6 +73,27 @@ export class MCPManager {
       services.set(name, new MCPService(name, service));
     }
     this.services = services;
+    this.host = options.host ?? hostInfo();
+    this.#uids = new UidPool(config.session.uid_range_first, config.session.uid_range_size);
+    const isolation = new Map<string, IsolationLevel>();
+    for (const [name, service] of Object.entries(config.services)) {
+      const level = resolveIsolation(service.sandbox, this.host.bwrap !== undefined);
+      if (level === undefined) {
+        throw new McpmuxError(
+          'spawn_failed',
+          `services.${name}.sandbox needs isolation "namespaces" (asked for, or network "none") ` +
+            `but bubblewrap is not usable ` +
+            `(${this.host.bwrapProblem ?? 'unknown'}): apt-get install bubblewrap, or choose "auto"`,
+          { service: name },
+        );
+      }
+      isolation.set(name, level);
+    }
+    this.isolation = isolation;
+    // What a namespaced session must not see: the config (secrets), the TLS key, the relay's log.
+    this.#hidden = [options.configFile ?? '', config.server.tls.key, config.logging.file].filter(
+      (path) => path !== '',
+    );
   }
 
   get isShuttingDown(): boolean {
@@ -119,7 +149,9 @@ export class MCPManager {
       maxMessageBytes: this.config.server.max_message_bytes,
       logger: this.#log,
       ...(options.sessionId !== undefined && { sessionId: options.sessionId }),
-      ...(this.#options.host !== undefined && { host: this.#options.host }),
+      host: this.host,
+      uids: this.#uids,
+      hide: this.#hidden,
       ...(this.#options.stopGraceMs !== undefined && { stopGraceMs: this.#options.stopGraceMs }),
     });
     this.#clients.add(client);

@@ -9,7 +9,7 @@ import { expect } from 'chai';
 import { FIXTURE_SERVER, ROOT } from '../helpers/config.js';
 import { gatewayPem } from '../helpers/certs.js';
 import { http } from '../helpers/http.js';
-import { isAlive, waitFor } from '../helpers/processes.js';
+import { isAlive, serverProcesses, waitFor } from '../helpers/processes.js';
 import { INIT_PARAMS, WsCursor } from '../helpers/relay.js';
 import { resultText, toolCall } from '../helpers/jsonrpc.js';
 
@@ -202,8 +202,12 @@ describe('mcpmux command (dist/cli.js)', function () {
     c.send(call(1, 'pid'));
     const reply = await c.next();
     expect(reply.id).to.equal(1);
-    const pid = Number(textOf(reply));
-    expect(Number.isInteger(pid) && pid > 0, `pid ${textOf(reply)}`).to.equal(true);
+    const inner = Number(textOf(reply));
+    expect(Number.isInteger(inner) && inner > 0, `pid ${textOf(reply)}`).to.equal(true);
+    // in its own PID namespace the server knows only its pid in there: find it from outside
+    const servers = serverProcesses(FIXTURE_SERVER);
+    expect(servers, JSON.stringify(servers)).to.have.length(1);
+    const pid = servers[0]!.pid;
     expect(isAlive(pid)).to.equal(true);
     return { c, pid };
   }

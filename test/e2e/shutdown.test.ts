@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { FIXTURE_SERVER, ROOT } from '../helpers/config.js';
-import { isAlive, waitFor } from '../helpers/processes.js';
+import { isAlive, serverPidByCwd, waitFor } from '../helpers/processes.js';
 import { INIT_PARAMS, WsCursor } from '../helpers/relay.js';
 import { resultText, toolCall } from '../helpers/jsonrpc.js';
 
@@ -119,8 +119,8 @@ describe('shutdown always ends (dist/cli.js)', function () {
     c.send({ jsonrpc: '2.0', id: 0, method: 'initialize', params: INIT_PARAMS });
     expect((await c.next()).id).to.equal(0);
     c.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
-    c.send(toolCall(1, 'pid'));
-    const pid = Number(resultText(await c.next()));
+    c.send(toolCall(1, 'cwd')); // its session dir: the pid is 2 in its own PID namespace
+    const pid = serverPidByCwd(resultText(await c.next()));
     c.send(toolCall(2, 'slow', { ms: 600_000 }));
     return { c, pid };
   }

@@ -1,6 +1,6 @@
 // Finds processes started by the test suite (fixture servers, example servers, npm MCP servers,
 // relays started from dist/) by reading /proc, so a root hook can prove none outlives its test.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 const MARKERS = [
   '/test/fixtures/',
@@ -99,4 +99,60 @@ export async function waitFor(
     if (Date.now() > deadline) throw new Error(`${message} within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+/** argv[0] of the programs the sandbox wraps a server in. */
+const WRAPPER = /(^|\/)(bwrap|setpriv|env|prlimit)$/;
+
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+      .trim()
+      .split(' ')
+      .filter(Boolean)
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The server process itself below a client's pid: under isolation "namespaces" the client's pid is
+ * bwrap's and the server runs two levels down. The first descendant (breadth first) that is not a
+ * wrapper (bwrap, setpriv, env, prlimit), or `pid` itself.
+ */
+export function serverPidOf(pid: number): number {
+  const queue = [pid];
+  while (queue.length > 0) {
+    const current = queue.shift()!;
+    const argv0 = (readCmdline(current) ?? '').split(' ')[0] ?? '';
+    if (!WRAPPER.test(argv0)) return current;
+    queue.push(...childrenOf(current));
+  }
+  return pid;
+}
+
+/** The suite's server processes whose command line includes `marker`, wrappers left out. */
+export function serverProcesses(marker: string): ProcInfo[] {
+  return suiteProcesses().filter(
+    (p) => p.cmdline.includes(marker) && !WRAPPER.test(p.cmdline.split(' ')[0] ?? ''),
+  );
+}
+
+/**
+ * The host pid of the suite's server whose working directory is `cwd` (its session directory, as
+ * the fixture's `cwd` tool reports it). The fixture's `pid` tool cannot tell: in a PID namespace
+ * of its own every server is pid 2.
+ */
+export function serverPidByCwd(cwd: string): number {
+  const found = suiteProcesses().filter((p) => {
+    if (WRAPPER.test(p.cmdline.split(' ')[0] ?? '')) return false;
+    try {
+      return readlinkSync(`/proc/${p.pid}/cwd`) === cwd;
+    } catch {
+      return false;
+    }
+  });
+  if (found.length !== 1) throw new Error(`${found.length} servers run in ${cwd}`);
+  return found[0]!.pid;
 }

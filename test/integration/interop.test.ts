@@ -33,6 +33,8 @@ describe('MCPClient with real MCP servers (default sandbox)', function () {
     const client = pool.client(
       serviceConfig(['node', MEMORY_SERVER], {
         env: { MEMORY_FILE_PATH: join(dir, 'memory.jsonl') },
+        // under isolation "namespaces" the system (and /tmp) is not the host's: bind the dir
+        sandbox: { binds: [`${dir}:rw`] },
       }),
       {},
       'memory',

@@ -59,6 +59,7 @@ describe('10 MB messages with the default limits (issue 16)', function () {
     after(() => rmSync(dir, { recursive: true, force: true }));
     const memory = serviceConfig(['node', MEMORY_SERVER], {
       env: { MEMORY_FILE_PATH: join(dir, 'memory.jsonl') },
+      sandbox: { binds: [`${dir}:rw`] }, // the host's /tmp is not visible under namespaces
     });
     relay = await startRelay({ memory });
     const c = await WsCursor.connect(relay.ws('/mcp/memory'), 'mcp');

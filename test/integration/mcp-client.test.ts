@@ -7,7 +7,7 @@ import { McpmuxError, UpstreamError } from '../../src/errors.js';
 import { ClientPool, textOf, within } from '../helpers/clients.js';
 import { captureLogs } from '../helpers/http.js';
 import { ROOT, fixtureService } from '../helpers/config.js';
-import { isAlive, waitFor } from '../helpers/processes.js';
+import { isAlive, serverPidOf, waitFor } from '../helpers/processes.js';
 import type { JsonRpcRequest } from '../../src/jsonrpc/types.js';
 
 function limitOf(pid: number, name: string): string {
@@ -59,7 +59,7 @@ describe('MCPClient (real fixture processes)', function () {
       }),
     );
     await client.start({ initialize: true });
-    const pid = client.pid!;
+    const pid = serverPidOf(client.pid!);
     expect(limitOf(pid, 'Max cpu time')).to.equal('123');
     expect(limitOf(pid, 'Max data size')).to.equal(String(900 * 1024 * 1024));
     expect(limitOf(pid, 'Max processes')).to.equal('77');
@@ -108,7 +108,7 @@ describe('MCPClient (real fixture processes)', function () {
     if (process.getuid?.() !== 0) this.skip();
     const client = pool.client(fixtureService([], { sandbox: { drop_privileges: true } }));
     await client.start({ initialize: true });
-    const status = readFileSync(`/proc/${client.pid!}/status`, 'utf8');
+    const status = readFileSync(`/proc/${serverPidOf(client.pid!)}/status`, 'utf8');
     const field = (name: string) => status.split('\n').find((l) => l.startsWith(`${name}:`))!;
     expect(field('Uid').split(/\s+/).slice(1, 4)).to.deep.equal(['65534', '65534', '65534']);
     expect(field('Groups').split(/\s+/).filter(Boolean)).to.deep.equal(['Groups:']);

@@ -4,7 +4,8 @@
 import type { Socket } from 'node:net';
 import { expect } from 'chai';
 import { fixtureService } from '../helpers/config.js';
-import { isAlive, waitFor } from '../helpers/processes.js';
+import { hostInfo } from '../../src/sandbox/host.js';
+import { isAlive, serverPidByCwd, waitFor } from '../helpers/processes.js';
 import { INIT_PARAMS, startRelay, WsCursor, type TestRelay } from '../helpers/relay.js';
 import { resultText, toolCall } from '../helpers/jsonrpc.js';
 import {
@@ -130,8 +131,8 @@ describe('relay limits and endpoint edges', function () {
       const sessionId = c.headers['mcpmux-session']!;
       expect(sessionId).to.be.a('string').that.is.not.empty;
       await handshakeDirect(c);
-      c.send(call(1, 'pid'));
-      const pid = Number(textOf(await c.next()));
+      c.send(call(1, 'cwd'));
+      const pid = serverPidByCwd(textOf(await c.next()));
       expect(isAlive(pid)).to.equal(true);
       // a frame just under the limit passes
       c.send(call(2, 'echo', { text: 'y'.repeat(60_000) }));
@@ -371,8 +372,8 @@ describe('relay limits and endpoint edges', function () {
       await start({ fixture: fixtureService() });
       const c = await mux();
       const session = await openMuxChannel(c, 'c1');
-      c.send(envMessage('c1', call(1, 'pid')));
-      const pid = Number(textOf((await c.next()).message));
+      c.send(envMessage('c1', call(1, 'cwd')));
+      const pid = serverPidByCwd(textOf((await c.next()).message));
       expect(isAlive(pid)).to.equal(true);
       c.send({ type: 'close', channel: 'c1' });
       const closed = await c.next();
@@ -632,14 +633,16 @@ describe('relay limits and endpoint edges', function () {
         .to.be.a('string')
         .that.matches(/^\d+\.\d+\.\d+/);
       expect(Number.isNaN(Date.parse(before.timestamp))).to.equal(false);
-      // a disabled service is not listed (as in SignalWire's gateway)
-      expect(before.services).to.deep.equal({ fixture: { enabled: true, sessions: 0 } });
+      // a disabled service is not listed (as in SignalWire's gateway); the isolation each service
+      // got on this host (issue 11)
+      const isolation = hostInfo().bwrap === undefined ? 'rlimits' : 'namespaces';
+      expect(before.services).to.deep.equal({ fixture: { enabled: true, sessions: 0, isolation } });
       expect(before.sessions).to.equal(0);
 
       const c = await direct();
       await handshakeDirect(c);
       const during = await get();
-      expect(during.services.fixture).to.deep.equal({ enabled: true, sessions: 1 });
+      expect(during.services.fixture).to.deep.equal({ enabled: true, sessions: 1, isolation });
       expect(during.sessions).to.equal(1);
     });
   });

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { fixtureService } from '../helpers/config.js';
 import { openChannel, type ChannelDriver, type Mode } from '../helpers/drivers.js';
 import { INIT_PARAMS, startRelay, type TestRelay } from '../helpers/relay.js';
-import { isAlive, waitFor } from '../helpers/processes.js';
+import { isAlive, serverPidByCwd, waitFor } from '../helpers/processes.js';
 import { resultText, toolCall } from '../helpers/jsonrpc.js';
 
 const call = toolCall;
@@ -92,8 +92,8 @@ for (const mode of ['direct', 'mux'] as Mode[]) {
       const b = await open();
       expect(a.sessionId).not.to.equal(b.sessionId);
       await Promise.all([handshake(a), handshake(b)]);
-      a.send(call(1, 'pid'));
-      b.send(call(1, 'pid'));
+      a.send(call(1, 'cwd')); // its session dir (the pid is 2 in each PID namespace)
+      b.send(call(1, 'cwd'));
       const [pa, pb] = [textOf(await a.next()), textOf(await b.next())];
       expect(pa).not.to.equal(pb);
       a.send(call(2, 'echo', { text: 'for a' }));
@@ -135,7 +135,8 @@ for (const mode of ['direct', 'mux'] as Mode[]) {
     });
 
     it('times a request out with -32001 and cancels it upstream', async function () {
-      await start({ fixture: fixtureService([], { request_timeout: 0.2 }) });
+      // request_timeout bounds the handshake too: room for the server's start on a loaded machine
+      await start({ fixture: fixtureService([], { request_timeout: 1 }) });
       const ch = await open();
       await handshake(ch);
       ch.send(call(41, 'slow', { ms: 30000 }));
@@ -197,8 +198,8 @@ for (const mode of ['direct', 'mux'] as Mode[]) {
       await start({ fixture: fixtureService([], { idle_timeout: 0.3 }) });
       const ch = await open();
       await handshake(ch);
-      ch.send(call(1, 'pid'));
-      const pid = Number(textOf(await ch.next()));
+      ch.send(call(1, 'cwd'));
+      const pid = serverPidByCwd(textOf(await ch.next()));
       expect(await ch.closed()).to.equal('idle_timeout');
       await waitFor(() => !isAlive(pid), 5000, 'idle process to exit');
     });

@@ -236,14 +236,16 @@ describe('REST API', function () {
   });
 
   it('ends a call at request_timeout with 504, cancels it on the server and keeps the session', async function () {
-    await start({ fixture: fixtureService([], { request_timeout: 0.3, concurrency: 1 }) });
+    // request_timeout also bounds the session's start (spawn + initialize): room for a loaded
+    // machine and the namespace sandbox's set-up
+    await start({ fixture: fixtureService([], { request_timeout: 1, concurrency: 1 }) });
     const late = await call('fixture', {
       tool: 'slow',
       arguments: { ms: 60_000 },
       session_id: 's',
     });
     expectError(late, 504, 'request_timeout');
-    expect(late.body.error).to.equal('tools/call timed out after 300 ms');
+    expect(late.body.error).to.equal('tools/call timed out after 1000 ms');
     // the server was told, and the session (and the service's one slot) still serve
     const cancelled = await call('fixture', { tool: 'cancelled-ids', session_id: 's' });
     expect(cancelled.status, cancelled.text).to.equal(200);

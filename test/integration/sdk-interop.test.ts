@@ -555,20 +555,21 @@ describe('the MCP SDK Client through mcpmux (server-everything, default sandbox)
       expect(unexpectedErrors(b.peer)).to.deep.equal([]);
     });
 
-    it('gives two fixture channels on one socket two processes (pid differs, same ids)', async function () {
+    it('gives two fixture channels on one socket two processes (cwd = session dir differs, same ids)', async function () {
       const m = await mux();
       const a = await overChannel(m, 'fixture', 'fixture-a');
       const b = await overChannel(m, 'fixture', 'fixture-b');
       expect(a.channel.session).not.to.equal(b.channel.session);
       const [pa, pb] = await Promise.all(
         [a, b].map(({ peer }) =>
-          peer.client.callTool({ name: 'pid', arguments: {} }, undefined, REQ),
+          peer.client.callTool({ name: 'cwd', arguments: {} }, undefined, REQ),
         ),
       );
-      expect(textsOf(pa)).to.match(/^\d+$/);
+      // (not the pid: in a PID namespace of its own every server is pid 2)
+      expect(textsOf(pa)).to.match(/^\//);
       expect(textsOf(pa)).not.to.equal(textsOf(pb));
-      expect(callsTo(a.peer, 'pid').map((r) => r.id)).to.deep.equal(
-        callsTo(b.peer, 'pid').map((r) => r.id),
+      expect(callsTo(a.peer, 'cwd').map((r) => r.id)).to.deep.equal(
+        callsTo(b.peer, 'cwd').map((r) => r.id),
       );
       const [ea, eb] = await Promise.all(
         [a, b].map(({ peer }, i) =>

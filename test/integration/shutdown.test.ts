@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { fixtureService } from '../helpers/config.js';
 import { http } from '../helpers/http.js';
-import { isAlive, waitFor } from '../helpers/processes.js';
+import { isAlive, serverPidByCwd, waitFor } from '../helpers/processes.js';
 import { INIT_PARAMS, startRelay, WsCursor, type TestRelay } from '../helpers/relay.js';
 import { resultText, toolCall } from '../helpers/jsonrpc.js';
 import { OWNER_FILE } from '../../src/sandbox/stale-dirs.js';
@@ -54,8 +54,8 @@ describe('shutdown as clients see it', function () {
     c.send({ jsonrpc: '2.0', id: 0, method: 'initialize', params: INIT_PARAMS });
     expect((await c.next()).id).to.equal(0);
     c.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
-    c.send(toolCall(1, 'pid'));
-    const pid = Number(resultText(await c.next()));
+    c.send(toolCall(1, 'cwd')); // its session dir: the pid is 2 in its own PID namespace
+    const pid = serverPidByCwd(resultText(await c.next()));
     c.send(toolCall(2, 'slow', NEVER));
     c.send(toolCall('three', 'slow', NEVER));
     await inFlight(2);

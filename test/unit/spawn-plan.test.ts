@@ -18,6 +18,9 @@ const DEFAULT_SANDBOX: SandboxConfig = {
   restricted_env: true,
   drop_privileges: false,
   working_dir: '',
+  isolation: 'auto',
+  network: 'host',
+  binds: [],
   limits: {
     cpu_seconds: 300,
     memory_mb: 1024,
