@@ -37,6 +37,12 @@ export interface NamespaceContext {
   readonly cwd: string;
   /** Files replaced by an empty one inside (the relay's config file). */
   readonly hide: readonly string[];
+  /**
+   * Host paths below /tmp that stay visible, read-only, over the private /tmp: the relay's working
+   * directory and the directories of the command's absolute paths, when they are there (a relay
+   * run from a checkout in /tmp). Outside /tmp everything is visible read-only anyway.
+   */
+  readonly keep?: readonly string[];
   /** True when an inner setpriv must switch uid (it keeps CAP_SETUID/SETGID/SETPCAP for that). */
   readonly switchesUid: boolean;
 }
@@ -81,22 +87,28 @@ export function planNamespaceArgs(sandbox: SandboxConfig, ctx: NamespaceContext)
   if (sandbox.network === 'none') args.push('--unshare-net');
   args.push('--ro-bind', '/', '/', '--proc', '/proc', '--dev', '/dev');
   args.push('--perms', '1777', '--size', String(PRIVATE_TMP_BYTES), '--tmpfs', '/tmp');
-  // Directories bwrap would create for a mount point below /tmp are 0700 root: make the path to
-  // sandbox_dir traversable, then sandbox_dir itself an empty 0711 directory (not listable).
-  if (isWithin(ctx.sandboxDir, '/tmp') && ctx.sandboxDir !== '/tmp') {
-    for (const dir of dirsBetween('/tmp', ctx.sandboxDir)) args.push('--dir', dir);
-  }
-  args.push('--perms', '0711', '--size', String(SANDBOX_DIR_TMPFS_BYTES));
-  args.push('--tmpfs', ctx.sandboxDir);
-  args.push('--bind', ctx.sessionDir, ctx.sessionDir, '--remount-ro', ctx.sandboxDir);
+  const keep = (ctx.keep ?? []).filter((path) => isWithin(path, '/tmp') && path !== '/tmp');
+  for (const path of keep) args.push('--ro-bind-try', path, path);
+  const visible = (path: string) =>
+    !isWithin(path, '/tmp') || keep.some((kept) => isWithin(path, kept));
+  // The working directory and the operator's binds come before sandbox_dir is hidden, so that no
+  // bind of a directory holding sandbox_dir shows the other sessions again.
   if (ctx.cwd !== ctx.sessionDir) args.push('--ro-bind', ctx.cwd, ctx.cwd);
   for (const entry of sandbox.binds) {
     const { path, writable } = parseBind(entry);
     args.push(writable ? '--bind' : '--ro-bind', path, path);
   }
+  // Directories bwrap would create for a mount point below /tmp are 0700 root: make the path to
+  // sandbox_dir traversable, then sandbox_dir itself an empty 0711 directory (not listable).
+  if (!visible(ctx.sandboxDir)) {
+    for (const dir of dirsBetween('/tmp', ctx.sandboxDir)) args.push('--dir', dir);
+  }
+  args.push('--perms', '0711', '--size', String(SANDBOX_DIR_TMPFS_BYTES));
+  args.push('--tmpfs', ctx.sandboxDir);
+  args.push('--bind', ctx.sessionDir, ctx.sessionDir, '--remount-ro', ctx.sandboxDir);
   // Last, so that no bind above shows them again.
   for (const file of ctx.hide) {
-    if (isWithin(file, '/tmp') || isWithin(file, ctx.sandboxDir)) continue; // already gone
+    if (!visible(file) || isWithin(file, ctx.sandboxDir)) continue; // already gone
     args.push('--ro-bind', '/dev/null', file);
   }
   args.push('--cap-drop', 'ALL');

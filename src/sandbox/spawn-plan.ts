@@ -4,7 +4,8 @@
 // environment, whether it is root, the uid/gid to drop to, and what the host offers.
 
 import type { SandboxConfig, ServiceConfig } from '../config/types.js';
-import { innerPrefix, planNamespaceArgs, type IsolationLevel } from './namespace-plan.js';
+import { dirname } from 'node:path';
+import { innerPrefix, isWithin, planNamespaceArgs, type IsolationLevel } from './namespace-plan.js';
 
 /** Never inherited from the relay's own environment (a service's `env` may still set them). */
 export const DANGEROUS_ENV = ['LD_PRELOAD', 'LD_LIBRARY_PATH', 'NODE_OPTIONS'] as const;
@@ -129,6 +130,7 @@ export function planSpawn(service: ServiceConfig, ctx: SpawnContext): SpawnPlan 
       sessionDir: ctx.sessionDir,
       cwd,
       hide: ns.hide,
+      keep: keptBelowTmp(ctx.parentCwd, command),
       switchesUid: runAs !== undefined,
     });
     // The uid switch happens inside, after bwrap built the namespaces; the inner capability sets
@@ -140,4 +142,19 @@ export function planSpawn(service: ServiceConfig, ctx: SpawnContext): SpawnPlan 
   }
   const args = [...setpriv, ...drop, '--', ...inner];
   return { file: 'setpriv', args, env, cwd, command, runAs, isolation };
+}
+
+/**
+ * What a private /tmp must not hide: the relay's working directory and the directory of every
+ * absolute path in the command (its script, say), when they are below /tmp.
+ */
+export function keptBelowTmp(relayCwd: string, command: readonly string[]): string[] {
+  const kept = new Set<string>();
+  if (isWithin(relayCwd, '/tmp')) kept.add(relayCwd);
+  for (const arg of command) {
+    if (!arg.startsWith('/') || !isWithin(arg, '/tmp')) continue;
+    const dir = dirname(arg);
+    if (![...kept].some((k) => isWithin(dir, k))) kept.add(dir);
+  }
+  return [...kept].filter((path) => path !== '/tmp');
 }

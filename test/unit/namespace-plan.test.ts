@@ -9,7 +9,7 @@ import {
   resolveIsolation,
   type NamespaceContext,
 } from '../../src/sandbox/namespace-plan.js';
-import { planSpawn, type SpawnContext } from '../../src/sandbox/spawn-plan.js';
+import { keptBelowTmp, planSpawn, type SpawnContext } from '../../src/sandbox/spawn-plan.js';
 import { UidPool } from '../../src/sandbox/uid-pool.js';
 import { sandboxConfig, serviceConfig } from '../helpers/config.js';
 
@@ -108,6 +108,45 @@ describe('planNamespaceArgs', function () {
       cwd: '/tmp/a/b/sandbox/s',
     });
     expect(after(args, '--dir')).to.deep.equal([['/tmp/a'], ['/tmp/a/b']]);
+  });
+
+  it('keeps a relay checkout below /tmp visible read-only, with sandbox_dir and the config in it still hidden', function () {
+    const args = planNamespaceArgs(sandbox(), {
+      ...NS,
+      sandboxDir: '/tmp/ci/sandbox',
+      sessionDir: '/tmp/ci/sandbox/s',
+      cwd: '/tmp/ci/sandbox/s',
+      hide: ['/tmp/ci/config.json', '/tmp/other/config.json'],
+      keep: ['/tmp/ci'],
+    });
+    expect(after(args, '--ro-bind-try', 2)).to.deep.equal([['/tmp/ci', '/tmp/ci']]);
+    // the checkout is bound over the private /tmp, then sandbox_dir hidden in it, then the config
+    const order = ['--ro-bind-try', '/tmp/ci/sandbox', '/dev/null'].map((a) => args.indexOf(a));
+    expect(order[0]).to.be.greaterThan(args.indexOf('/tmp'));
+    expect(order).to.deep.equal([...order].sort((a, b) => a - b));
+    expect(after(args, '--ro-bind', 2).slice(-1)).to.deep.equal([
+      ['/dev/null', '/tmp/ci/config.json'],
+    ]);
+    expect(args).not.to.include('/tmp/other/config.json'); // the private /tmp hides it
+    expect(after(args, '--dir')).to.deep.equal([]); // the checkout has the path already
+  });
+
+  it('hides sandbox_dir after the binds, so a bind that holds it shows no other session', function () {
+    const args = planNamespaceArgs(sandbox({ binds: ['/srv/relay'] }), NS);
+    const bindAt = args.indexOf('/srv/relay');
+    const hideAt = args.findIndex((a, i) => a === '--tmpfs' && args[i + 1] === NS.sandboxDir);
+    expect(bindAt).to.be.greaterThan(-1);
+    expect(bindAt).to.be.lessThan(hideAt);
+  });
+
+  it('keeps the relay directory and the command files below /tmp, nothing else', function () {
+    expect(keptBelowTmp('/tmp/ci', ['node', '/tmp/ci/test/fixtures/server.mjs'])).to.deep.equal([
+      '/tmp/ci',
+    ]);
+    expect(keptBelowTmp('/work', ['node', '/tmp/x/server.mjs', '--flag', '/etc/x'])).to.deep.equal([
+      '/tmp/x',
+    ]);
+    expect(keptBelowTmp('/tmp', ['/tmp/a'])).to.deep.equal([]);
   });
 
   it('binds sandbox.binds read-only by default, writable with :rw; working_dir read-only', function () {
