@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { McpmuxError } from '../../src/errors.js';
-import { RequestQueue } from '../../src/services/request-queue.js';
+import { RequestQueue } from '../../src/sessions/request-queue.js';
 
 /** A job that holds its slot until released, recording how many ran at once. */
 function tracker() {

@@ -13,9 +13,9 @@
 
 import { McpmuxError, type Reason } from '../errors.js';
 import { decodeMessage } from '../jsonrpc/codec.js';
-import type { Session, SessionSink } from '../services/session.js';
-import type { SessionRegistry } from '../services/session-registry.js';
-import type { SecurityLog } from './security-log.js';
+import type { Session, SessionSink } from '../sessions/session.js';
+import type { SessionRegistry } from '../sessions/session-registry.js';
+import type { SecurityLog } from '../http/security-log.js';
 
 /** A REST session_id: what SignalWire's gateway accepts, plus ':' (and up to 128 chars). */
 export const SESSION_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;

@@ -16,13 +16,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { McpmuxError, UpstreamError } from '../errors.js';
 import { MAX_NESTING_DEPTH, nestsDeeperThan } from '../jsonrpc/codec.js';
 import type { Logger } from '../log.js';
-import type { Session } from '../services/session.js';
-import type { SessionRegistry } from '../services/session-registry.js';
-import type { MCPManager } from '../services/mcp-manager.js';
-import { readBody, sendError, sendJson, sendMcpmuxError } from './http-server.js';
+import type { Session } from '../sessions/session.js';
+import type { SessionRegistry } from '../sessions/session-registry.js';
+import type { MCPManager } from '../sessions/mcp-manager.js';
+import { readBody, sendError, sendJson, sendMcpmuxError } from '../http/http-server.js';
 import { SESSION_ID_PATTERN, restartFields, type RestSessions } from './rest-sessions.js';
-import type { Router } from './routes.js';
-import type { SecurityLog } from './security-log.js';
+import type { Router } from '../http/routes.js';
+import type { SecurityLog } from '../http/security-log.js';
 
 /** Largest accepted `timeout` of a call body, in seconds (SignalWire's bound). */
 export const MAX_SESSION_TIMEOUT_S = 3600;

@@ -13,7 +13,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Config } from '../config/types.js';
 import { McpmuxError, type Reason } from '../errors.js';
-import type { AdmitRequest } from '../mux/channel.js';
+import type { AdmitRequest } from '../channel/channel.js';
 import { Authenticator } from './auth.js';
 import { HttpRefusal, sendMcpmuxError } from './http-server.js';
 import { HostPolicy } from './host-check.js';

@@ -11,8 +11,8 @@ import type { Socket } from 'node:net';
 import { Counter, Gauge, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 import type { McpmuxError } from '../errors.js';
 import type { ExitInfo } from '../sandbox/managed-child.js';
-import type { RequestQueue } from '../services/request-queue.js';
-import type { RequestObserver, RequestOutcome, Session } from '../services/session.js';
+import type { RequestQueue } from '../sessions/request-queue.js';
+import type { RequestObserver, RequestOutcome, Session } from '../sessions/session.js';
 
 export const OUTCOMES = [
   'ok',

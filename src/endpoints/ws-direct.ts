@@ -7,10 +7,10 @@ import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { McpmuxError, closeCodeFor, isReason, type Reason } from '../errors.js';
 import type { Logger } from '../log.js';
-import { Channel, type AdmitRequest } from '../mux/channel.js';
-import { Outflow, inputPauser } from '../mux/outflow.js';
-import type { Session } from '../services/session.js';
-import type { SessionRegistry } from '../services/session-registry.js';
+import { Channel, type AdmitRequest } from '../channel/channel.js';
+import { Outflow, inputPauser } from '../channel/outflow.js';
+import type { Session } from '../sessions/session.js';
+import type { SessionRegistry } from '../sessions/session-registry.js';
 
 export interface ConnectionContext {
   registry: SessionRegistry;
