@@ -294,6 +294,11 @@ export const serviceSchema = {
   request_timeout: secs('Seconds before an unanswered request gets request_timeout.', 60, {
     above: 0,
   }),
+  max_request_time: secs(
+    'Seconds a request may take at most: progress restarts request_timeout, and a request whose server waits on the client (sampling, elicitation) is ended by this alone.',
+    600,
+    { above: 0 },
+  ),
   idle_timeout: secs('Idle seconds before a session of this service is stopped.', null, {
     nullable: true,
     above: 0,

@@ -38,6 +38,8 @@ export interface ServiceConfig {
   readonly queue_limit: number;
   /** seconds */
   readonly request_timeout: number;
+  /** seconds: the most a request may take, however much progress it reports */
+  readonly max_request_time: number;
   /** seconds; the loader fills it from session.default_timeout when the file does not set it. */
   readonly idle_timeout: number;
   readonly sandbox: SandboxConfig;

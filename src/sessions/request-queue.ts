@@ -1,8 +1,14 @@
 // One service's request queue: p-queue with the service's `concurrency`, plus the `queue_limit`
-// check before add() (p-queue itself never refuses). Waiting jobs are removed through their
-// AbortSignal (never clear()). A request that finds a free slot and nobody waiting starts at once
-// (tryRunNow) without a p-queue job: the profile showed the queue machinery costing a quarter of
-// the relay's time at 32 in flight. A rolling average of service time gives queue_full's retry hint.
+// check before add() (p-queue itself never refuses). p-queue is the only slot count: a job holds
+// its slot until the promise it returns settles. Waiting jobs are removed through their
+// AbortSignal (never clear()). Fairness between sessions is p-queue's `priority`: a caller passes
+// minus what its session already has in flight, so one session cannot take every slot while
+// another waits (docs/protocol.md, "Request model").
+//
+// The uncontended path is p-queue's own: add() starts a job synchronously when a slot is free and
+// nobody waits, so the caller writes to the server in the same tick and needs no AbortSignal (it
+// cannot wait). Measured with scripts/bench/queue-bench.ts (see the commit message and
+// docs/benchmarks.md): the per-request cost of p-queue's add() against the old side count.
 
 import PQueue from 'p-queue';
 import { McpmuxError } from '../errors.js';
@@ -14,13 +20,18 @@ export interface RequestQueueStats {
   queueLimit: number;
 }
 
+export interface RunOptions {
+  /** Removes the job while it waits (only a job that can wait needs one). */
+  signal?: AbortSignal | undefined;
+  /** Higher runs sooner; callers pass minus their session's requests in flight. */
+  priority?: number;
+}
+
 export class RequestQueue {
   readonly service: string;
   readonly queueLimit: number;
   readonly #queue: PQueue;
   readonly #concurrency: number;
-  /** Jobs started by tryRunNow(), outside p-queue; p-queue gets the slots they leave. */
-  #direct = 0;
   /** Exponentially weighted mean of how long a job holds its slot, in ms. */
   #meanServiceMs = 10;
 
@@ -36,13 +47,18 @@ export class RequestQueue {
   }
 
   get running(): number {
-    return this.#queue.pending + this.#direct;
+    return this.#queue.pending;
+  }
+
+  /** True when a job added now starts at once (synchronously, inside run()). */
+  get hasFreeSlot(): boolean {
+    return this.#queue.size === 0 && this.#queue.pending < this.#concurrency;
   }
 
   stats(): RequestQueueStats {
     return {
       waiting: this.#queue.size,
-      running: this.running,
+      running: this.#queue.pending,
       concurrency: this.#concurrency,
       queueLimit: this.queueLimit,
     };
@@ -56,60 +72,33 @@ export class RequestQueue {
 
   /** True when a new job would have to wait and the waiting line is already full. */
   isFull(): boolean {
-    return this.running >= this.#concurrency && this.#queue.size >= this.queueLimit;
+    return this.#queue.pending >= this.#concurrency && this.#queue.size >= this.queueLimit;
   }
 
   /**
-   * The uncontended path: when a slot is free and nobody waits, starts `job` now, without a
-   * p-queue job, promise or AbortSignal, and returns true. `job` is given the function that frees
-   * its slot. Otherwise returns false and the caller uses run().
+   * Runs `job` once a slot is free (synchronously when one is free now); the slot is held until
+   * the job's promise settles. Throws queue_full at once when the waiting line is full. Aborting
+   * `signal` while the job waits removes it (the promise then rejects with the reason).
    */
-  tryRunNow(job: (done: () => void) => void): boolean {
-    if (this.#queue.size > 0 || this.running >= this.#concurrency) return false;
-    this.#direct++;
-    this.#shareSlots();
-    let freed = false;
-    job(() => {
-      if (freed) return;
-      freed = true;
-      this.#direct--;
-      this.#shareSlots();
-    });
-    return true;
-  }
-
-  /** p-queue may run what the direct jobs leave: never more than `concurrency` in all. */
-  #shareSlots(): void {
-    const left = this.#concurrency - this.#direct;
-    if (left <= 0) {
-      this.#queue.pause();
-      return;
-    }
-    if (this.#queue.concurrency !== left) this.#queue.concurrency = left;
-    if (this.#queue.isPaused) this.#queue.start();
-  }
-
-  /**
-   * Runs `job` once a slot is free. Throws queue_full at once when the waiting line is full.
-   * Aborting `signal` while the job waits removes it (the promise then rejects with the reason).
-   */
-  run(job: () => Promise<void>, signal: AbortSignal): Promise<void> {
+  run(job: () => Promise<void>, options: RunOptions = {}): Promise<void> {
     if (this.isFull()) {
       throw new McpmuxError('queue_full', `the ${this.service} queue is full`, {
         retry_after_ms: this.retryAfterMs(),
         queue_limit: this.queueLimit,
       });
     }
-    return this.#queue.add(
-      async () => {
-        const started = performance.now();
-        try {
-          await job();
-        } finally {
-          this.#meanServiceMs = this.#meanServiceMs * 0.9 + (performance.now() - started) * 0.1;
-        }
-      },
-      { signal },
-    );
+    const timed = async () => {
+      const started = performance.now();
+      try {
+        await job();
+      } finally {
+        this.#meanServiceMs = this.#meanServiceMs * 0.9 + (performance.now() - started) * 0.1;
+      }
+    };
+    const { signal, priority } = options;
+    return this.#queue.add(timed, {
+      ...(signal === undefined ? {} : { signal }),
+      ...(priority === undefined ? {} : { priority }),
+    });
   }
 }

@@ -21,6 +21,9 @@ import { relayRequest } from './relay-request.js';
 import type { RequestQueue } from './request-queue.js';
 import { ResumeBuffer } from './resume-buffer.js';
 
+/** Outstanding server→client requests tracked per session (more are forwarded, not tracked). */
+const MAX_SERVER_REQUESTS = 256;
+
 export interface SessionSink {
   /** One JSON-RPC message (a single line of JSON) for the client. */
   send(line: string): void;
@@ -88,6 +91,8 @@ export class Session {
   #stdinDrained: Promise<void> | undefined;
   #idleWaiters: (() => void)[] = [];
   #closeCause: McpmuxError | undefined;
+  /** Server→client requests the client has not answered (bounded: a server cannot grow it). */
+  readonly #serverRequests = new Set<JsonRpcId>();
 
   constructor(client: MCPClient, queue: RequestQueue, options: SessionOptions) {
     this.id = client.sessionId;
@@ -98,7 +103,10 @@ export class Session {
     this.#buffer = new ResumeBuffer(options.resumeBufferMessages, options.resumeBufferBytes);
     this.#requests = new ClientRequests({
       queue,
-      client,
+      deadlines: {
+        requestTimeoutMs: client.service.requestTimeoutMs,
+        maxRequestTimeMs: client.service.maxRequestTimeMs,
+      },
       write: this.#write,
       toClient: (line) => this.#toClient(line),
       observer: options.observer,
@@ -195,6 +203,9 @@ export class Session {
       case 'response':
         // The answer to a server→client request: straight to the server, never queued.
         this.#write(toLine(text, decoded.message));
+        if (this.#serverRequests.delete(decoded.message.id as JsonRpcId)) {
+          this.#requests.serverWaiting(false);
+        }
         return;
     }
   }
@@ -208,10 +219,12 @@ export class Session {
       throw new McpmuxError('session_closed', 'the session is closed');
     }
     this.lastActivity = Date.now();
+    const priority = -this.inflightCount; // fairness between sessions, as for client requests
     this.#relayRequests++;
     try {
       const { observer } = this.#options;
-      return await relayRequest(this.#queue, this.client, observer, method, params, timeoutMs);
+      const { client } = this;
+      return await relayRequest(this.#queue, client, observer, method, params, timeoutMs, priority);
     } catch (err) {
       // The process was stopped under the request: the caller learns why the session ended
       // (shutting_down, idle_timeout …), not just that it did.
@@ -262,7 +275,10 @@ export class Session {
   #onClientRequest(message: JsonRpcRequest, text: string): void {
     const { id, method } = message;
     if (method === 'initialize' && this.#initializeResult !== undefined) {
-      // A resumed client re-initializing: the server already is; answer from memory.
+      // A client initializing a session that already is: a new client (an SDK Client resuming)
+      // whose ids start again. The old client's requests are cancelled upstream, their late
+      // output dropped, the server's questions to it refused; the answer comes from memory.
+      this.#replaceClient();
       this.#toClient(JSON.stringify({ jsonrpc: '2.0', id, result: this.#initializeResult }));
       return;
     }
@@ -283,6 +299,15 @@ export class Session {
     this.#toClient(line);
   }
 
+  #replaceClient(): void {
+    this.#requests.abandonAll();
+    for (const id of this.#serverRequests) {
+      const err = new McpmuxError('session_closed', 'the client that was asked has gone');
+      this.#write(errorResponse(id, err));
+    }
+    this.#serverRequests.clear();
+  }
+
   #rememberInit(line: string): void {
     const parsed = JSON.parse(line) as { result?: unknown };
     if (parsed.result !== undefined) this.#initializeResult = parsed.result;
@@ -291,7 +316,7 @@ export class Session {
   #onNotification(message: JsonRpcNotification, line: string): void {
     if (message.method === 'notifications/progress') {
       const token = (message.params as { progressToken?: unknown } | undefined)?.progressToken;
-      if (this.#requests.isDeadProgress(token)) return;
+      if (!this.#requests.progress(token)) return;
     }
     this.#toClient(line);
   }
@@ -301,6 +326,10 @@ export class Session {
       const err = new McpmuxError('session_closed', 'no client is attached to this session');
       this.#write(errorResponse(message.id, err));
       return;
+    }
+    if (this.#serverRequests.size < MAX_SERVER_REQUESTS && !this.#serverRequests.has(message.id)) {
+      this.#serverRequests.add(message.id);
+      this.#requests.serverWaiting(true);
     }
     this.#toClient(line);
   }
