@@ -21,6 +21,8 @@ export class ChannelTransport implements McpTransport {
     if (this.#started) throw new Error('the transport is already started');
     this.#started = true;
     await this.#channel.ready;
+    // A resumed session's buffered output, held since `opened` (onmessage is set by now).
+    this.#channel.releaseEarly();
   }
 
   send(message: JsonRpcMessage): Promise<void> {
