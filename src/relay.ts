@@ -30,7 +30,7 @@ import { SecurityLog } from './http/security-log.js';
 
 export const VERSION = '0.1.0';
 
-/** The stop sequence's step (SPEC §4: close stdin, 2 s, SIGTERM, 2 s, SIGKILL). */
+/** The stop sequence's step (docs/operations.md, "Shutdown": close stdin, 2 s, SIGTERM, 2 s, SIGKILL). */
 const STOP_STEP_MS = 2000;
 
 export type RelayState = 'idle' | 'starting' | 'ready' | 'draining' | 'closed';
@@ -40,7 +40,7 @@ export interface RelayOptions {
   host?: HostInfo;
   /** The config file the relay was started with: hidden from namespaced sessions. */
   configFile?: string;
-  /** Milliseconds between process stop steps (SPEC: 2 s). */
+  /** Milliseconds between process stop steps (docs/operations.md, "Shutdown": 2 s). */
   stopGraceMs?: number;
 }
 

@@ -1,4 +1,4 @@
-// The convict schema of mcpmux's configuration (SPEC §2, §3): every key with its doc, format,
+// The convict schema of mcpmux's configuration (docs/config.md): every key with its doc, format,
 // default and MCPMUX_* environment variable. `configSchema` covers the fixed sections; every entry
 // of the `services` map is validated on its own against `serviceSchema`. docs/config.md is
 // generated from these two trees (src/config/docs.ts), so a key documented here is documented there.

@@ -1,4 +1,4 @@
-// The typed, frozen configuration the rest of mcpmux reads (SPEC §2). Key names follow the config
+// The typed, frozen configuration the rest of mcpmux reads (docs/config.md). Key names follow the config
 // file (snake_case) so a key path in an error message is the path a user edits. Units: seconds for
 // *_timeout / resume_window / request_timeout / cpu_seconds, bytes for *_bytes, MiB for *_mb.
 

@@ -1,4 +1,4 @@
-// The REST API (SPEC §7): a drop-in for the SignalWire MCP gateway's routes, so its mcp_gateway
+// The REST API (docs/operations.md, "REST sessions"): a drop-in for the SignalWire MCP gateway's routes, so its mcp_gateway
 // agent skill and its curl examples work unchanged, without its bugs: one session_id may use several
 // services, a tool error is 200 with isError (never 500), bad input is 400 (also `metadata` over
 // MAX_METADATA_BYTES), unknown things 404, a body over max_message_bytes 413, and only faults are

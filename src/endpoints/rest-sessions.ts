@@ -1,4 +1,4 @@
-// REST sessions (SPEC §7): a caller's `session_id` names one session per service, so one id can
+// REST sessions (docs/operations.md, "REST sessions"): a caller's `session_id` names one session per service, so one id can
 // use several services. They live in the relay's one SessionRegistry beside the WebSocket ones;
 // this is the map from (session_id, service) to them. The first call for a pair creates the
 // session (the relay initializes it) and concurrent first calls share that one creation.

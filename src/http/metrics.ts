@@ -1,4 +1,4 @@
-// Prometheus metrics (SPEC §9), prefix mcpmux_, served as text on GET /metrics. One registry per
+// Prometheus metrics (docs/operations.md), prefix mcpmux_, served as text on GET /metrics. One registry per
 // relay (never prom-client's global one), so several relays in one process do not mix.
 //
 // The per-request series (requests by outcome, request duration, queue wait) are on the hot path:

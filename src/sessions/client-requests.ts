@@ -13,7 +13,7 @@ import { toLine } from '../jsonrpc/codec.js';
 import type { JsonRpcId, JsonRpcNotification, JsonRpcRequest } from '../jsonrpc/types.js';
 import { DeadTokens, Outbox, type InflightRequest } from './inflight.js';
 import type { RequestQueue } from './request-queue.js';
-import type { RequestObserver } from './session.js';
+import type { RequestObserver } from './request-outcome.js';
 
 export interface RequestDeadlines {
   /** request_timeout: how long a request may go without a sign of life, in ms. */

@@ -6,7 +6,7 @@
 import { McpmuxError, UpstreamError } from '../errors.js';
 import type { MCPClient } from '../mcp/mcp-client.js';
 import type { RequestQueue } from './request-queue.js';
-import type { RequestObserver, RequestOutcome } from './session.js';
+import type { RequestObserver, RequestOutcome } from './request-outcome.js';
 
 /** The outcome a relay error ends a request with (metrics). */
 export function reasonOutcome(err: unknown): RequestOutcome {

@@ -17,6 +17,7 @@ import type { Logger } from '../log.js';
 import type { MCPClient } from '../mcp/mcp-client.js';
 import { exitError } from '../mcp/mcp-helpers.js';
 import { ClientRequests } from './client-requests.js';
+import type { RequestObserver } from './request-outcome.js';
 import { relayRequest } from './relay-request.js';
 import type { RequestQueue } from './request-queue.js';
 import { ResumeBuffer } from './resume-buffer.js';
@@ -36,18 +37,9 @@ export interface SessionSink {
   inputCongested?(drained: Promise<void>): void;
 }
 
+export type { RequestObserver, RequestOutcome } from './request-outcome.js';
+
 export type SessionState = 'attached' | 'detached' | 'closing' | 'closed';
-
-/** How a client request ended, as the metrics count it. */
-export type RequestOutcome = 'ok' | 'error' | 'timeout' | 'queue_full' | 'cancelled' | 'closed';
-
-/** Per-service request accounting (the relay's metrics). Called on the hot path: must be cheap. */
-export interface RequestObserver {
-  /** A request left the queue for the server after waiting `waitMs`. */
-  dequeued(waitMs: number): void;
-  /** A request ended; `elapsedMs` since it reached the relay, when it got an answer or timed out. */
-  done(outcome: RequestOutcome, elapsedMs?: number): void;
-}
 
 export interface SessionOptions {
   idleTimeoutMs: number;
