@@ -19,7 +19,7 @@ export function reasonOutcome(err: unknown): RequestOutcome {
 
 export async function relayRequest(
   queue: RequestQueue,
-  client: MCPClient,
+  client: Pick<MCPClient, 'request'>,
   observer: RequestObserver | undefined,
   method: string,
   params: unknown,

@@ -25,6 +25,27 @@ import { ResumeBuffer } from './resume-buffer.js';
 /** Outstanding server→client requests tracked per session (more are forwarded, not tracked). */
 const MAX_SERVER_REQUESTS = 256;
 
+/**
+ * What a Session needs of its server: an MCPClient, or a fake (an EventEmitter with these
+ * methods) in unit tests. The session's own logic never touches a process.
+ */
+export type Upstream = Pick<
+  MCPClient,
+  | 'sessionId'
+  | 'service'
+  | 'on'
+  | 'once'
+  | 'sendRaw'
+  | 'drain'
+  | 'stop'
+  | 'pauseOutput'
+  | 'resumeOutput'
+  | 'request'
+  | 'respond'
+  | 'pid'
+  | 'stdinBufferedBytes'
+>;
+
 export interface SessionSink {
   /** One JSON-RPC message (a single line of JSON) for the client. */
   send(line: string): void;
@@ -63,7 +84,7 @@ export interface SessionStats {
 
 export class Session {
   readonly id: string;
-  readonly client: MCPClient;
+  readonly client: Upstream;
   readonly createdAt = Date.now();
   lastActivity = Date.now();
   readonly #queue: RequestQueue;
@@ -86,7 +107,7 @@ export class Session {
   /** Server→client requests the client has not answered (bounded: a server cannot grow it). */
   readonly #serverRequests = new Set<JsonRpcId>();
 
-  constructor(client: MCPClient, queue: RequestQueue, options: SessionOptions) {
+  constructor(client: Upstream, queue: RequestQueue, options: SessionOptions) {
     this.id = client.sessionId;
     this.client = client;
     this.#queue = queue;
