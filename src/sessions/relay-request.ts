@@ -46,8 +46,10 @@ export async function relayRequest(
     observer?.done('ok', performance.now() - receivedAt);
     return result;
   } catch (err) {
-    // The deadline passed while queued (AbortError from p-queue).
-    if (abort?.signal.aborted === true && !(err instanceof McpmuxError)) {
+    // The deadline passed while queued (AbortError from p-queue), or in flight (MCPClient's
+    // timer, set to what was left of it): either way the caller's timeout is the one reported.
+    const inFlightTimeout = err instanceof McpmuxError && err.reason === 'request_timeout';
+    if ((abort?.signal.aborted === true && !(err instanceof McpmuxError)) || inFlightTimeout) {
       observer?.done('timeout', performance.now() - receivedAt);
       throw new McpmuxError('request_timeout', `${method} timed out after ${timeoutMs} ms`, {
         method,

@@ -14,53 +14,22 @@ import type {
   JsonRpcRequest,
 } from '../jsonrpc/types.js';
 import type { Logger } from '../log.js';
-import type { MCPClient } from '../mcp/mcp-client.js';
 import { exitError } from '../mcp/mcp-helpers.js';
 import { ClientRequests } from './client-requests.js';
+import {
+  MAX_SERVER_REQUESTS,
+  type SessionSink,
+  type SessionState,
+  type SessionStats,
+  type Upstream,
+} from './session-types.js';
 import type { RequestObserver } from './request-outcome.js';
 import { relayRequest } from './relay-request.js';
 import type { RequestQueue } from './request-queue.js';
 import { ResumeBuffer } from './resume-buffer.js';
 
-/** Outstanding server→client requests tracked per session (more are forwarded, not tracked). */
-const MAX_SERVER_REQUESTS = 256;
-
-/**
- * What a Session needs of its server: an MCPClient, or a fake (an EventEmitter with these
- * methods) in unit tests. The session's own logic never touches a process.
- */
-export type Upstream = Pick<
-  MCPClient,
-  | 'sessionId'
-  | 'service'
-  | 'on'
-  | 'once'
-  | 'sendRaw'
-  | 'drain'
-  | 'stop'
-  | 'pauseOutput'
-  | 'resumeOutput'
-  | 'request'
-  | 'respond'
-  | 'pid'
-  | 'stdinBufferedBytes'
->;
-
-export interface SessionSink {
-  /** One JSON-RPC message (a single line of JSON) for the client. */
-  send(line: string): void;
-  /** The session ended; the sink closes its channel with this reason. */
-  closed(reason: Reason, message: string): void;
-  /**
-   * The server's stdin is full: stop reading the client until `drained` resolves, so the relay
-   * never buffers what a server does not read.
-   */
-  inputCongested?(drained: Promise<void>): void;
-}
-
 export type { RequestObserver, RequestOutcome } from './request-outcome.js';
-
-export type SessionState = 'attached' | 'detached' | 'closing' | 'closed';
+export type { SessionSink, SessionState, SessionStats, Upstream };
 
 export interface SessionOptions {
   idleTimeoutMs: number;
@@ -73,13 +42,6 @@ export interface SessionOptions {
   onClosed?: (session: Session, reason: Reason) => void;
   /** Request accounting (metrics), if any. */
   observer?: RequestObserver | undefined;
-}
-
-export interface SessionStats {
-  state: SessionState;
-  inflight: number;
-  createdAt: number;
-  lastActivity: number;
 }
 
 export class Session {
