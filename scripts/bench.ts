@@ -23,7 +23,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { WebSocket } from 'ws';
-import { formatProfile, summariseProfile, type CpuProfile } from '../src/loadtest/cpuprofile.js';
+import { formatProfile, summariseProfile, type CpuProfile } from './bench/cpuprofile.js';
 import {
   benchTable,
   benchTargets,
@@ -33,11 +33,11 @@ import {
   type BenchCell,
   type BenchPath,
   type BenchResults,
-} from '../src/loadtest/bench-report.js';
+} from './bench/bench-report.js';
 import { runLoad, type LoadSpec, type Target } from '../src/loadtest/engine.js';
-import { measureRest } from '../src/loadtest/rest-bench.js';
-import { shebangNodeFlags } from '../src/loadtest/relay-flags.js';
-import { median } from '../src/loadtest/rest-load.js';
+import { measureRest } from './bench/rest-bench.js';
+import { shebangNodeFlags } from './bench/relay-flags.js';
+import { median } from './bench/rest-load.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const FIXTURE = join(ROOT, 'test/fixtures/server.mjs');

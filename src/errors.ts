@@ -1,4 +1,4 @@
-// The one catalogue of relay-made errors (SPEC §8): a stable reason string, its JSON-RPC code, its
+// The one catalogue of relay-made errors (docs/errors.md): a stable reason string, its JSON-RPC code, its
 // WebSocket close code on a direct connection, its HTTP status on the REST API. docs/errors.md lists
 // every entry; test/unit/errors.test.ts keeps the two in sync.
 

@@ -8,8 +8,8 @@ export type {
   ClientState,
 } from './mcp/mcp-client.js';
 export type { Tool } from './mcp/mcp-helpers.js';
-export { MCPManager } from './services/mcp-manager.js';
-export type { MCPManagerOptions, ServiceValidation } from './services/mcp-manager.js';
+export { MCPManager } from './sessions/mcp-manager.js';
+export type { MCPManagerOptions, ServiceValidation } from './sessions/mcp-manager.js';
 export { loadConfig, ConfigError, describeServices } from './config/load.js';
 export type * from './config/types.js';
 export { Relay, createRelay, VERSION } from './relay.js';

@@ -15,22 +15,22 @@ import { McpmuxError } from './errors.js';
 import { redactUrl, silentLogger, type Logger } from './log.js';
 import type { HostInfo } from './sandbox/host.js';
 import { releaseSandboxDir, sweepSandboxDir } from './sandbox/stale-dirs.js';
-import { MCPManager } from './services/mcp-manager.js';
-import { SessionRegistry } from './services/session-registry.js';
-import { AccessControl } from './server/access.js';
-import { prepareDirect, serveDirect, type DirectPrepared } from './server/direct-connection.js';
-import { createHttpServer, sendJson, sendText, type UpgradeTarget } from './server/http-server.js';
-import { RelayMetrics } from './server/metrics.js';
-import { serveMux } from './server/mux-connection.js';
-import { addRestRoutes } from './server/rest-api.js';
-import { RestSessions } from './server/rest-sessions.js';
-import { GatewayLimits, sendGatewayRefusal } from './server/gateway-limits.js';
-import { Router, type Route, type RouteGuard } from './server/routes.js';
-import { SecurityLog } from './server/security-log.js';
+import { MCPManager } from './sessions/mcp-manager.js';
+import { SessionRegistry } from './sessions/session-registry.js';
+import { AccessControl } from './http/access.js';
+import { prepareDirect, serveDirect, type DirectPrepared } from './endpoints/ws-direct.js';
+import { createHttpServer, sendJson, sendText, type UpgradeTarget } from './http/http-server.js';
+import { RelayMetrics } from './http/metrics.js';
+import { serveMux } from './endpoints/ws-mux.js';
+import { addRestRoutes } from './endpoints/rest-api.js';
+import { RestSessions } from './endpoints/rest-sessions.js';
+import { GatewayLimits, sendGatewayRefusal } from './http/gateway-limits.js';
+import { Router, type Route, type RouteGuard } from './http/routes.js';
+import { SecurityLog } from './http/security-log.js';
 
 export const VERSION = '0.1.0';
 
-/** The stop sequence's step (SPEC §4: close stdin, 2 s, SIGTERM, 2 s, SIGKILL). */
+/** The stop sequence's step (docs/operations.md, "Shutdown": close stdin, 2 s, SIGTERM, 2 s, SIGKILL). */
 const STOP_STEP_MS = 2000;
 
 export type RelayState = 'idle' | 'starting' | 'ready' | 'draining' | 'closed';
@@ -40,7 +40,7 @@ export interface RelayOptions {
   host?: HostInfo;
   /** The config file the relay was started with: hidden from namespaced sessions. */
   configFile?: string;
-  /** Milliseconds between process stop steps (SPEC: 2 s). */
+  /** Milliseconds between process stop steps (docs/operations.md, "Shutdown": 2 s). */
   stopGraceMs?: number;
 }
 

@@ -6,7 +6,7 @@
 
 import type { Logger } from './log.js';
 
-/** The exit comes at most this long after the relay's shutdown budget (SPEC §9: + 1 s). */
+/** The exit comes at most this long after the relay's shutdown budget (docs/operations.md, "Shutdown": + 1 s). */
 export const EXIT_SLACK_MS = 1000;
 /** How long the last log lines may take to be written after a clean close. */
 export const LOG_FLUSH_MS = 500;

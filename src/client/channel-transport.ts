@@ -1,19 +1,28 @@
 // The official MCP SDK's Transport over one MuxChannel, so that `new Client(info).connect(...)`
 // drives the channel. Shaped like the SDK's Transport without depending on the SDK.
 
-import type { MuxChannel } from './mux-channel.js';
 import type { JsonRpcMessage, McpTransport } from './types.js';
 
-/** The MCP SDK Transport of one channel (made by {@link MuxChannel.transport}). */
+/** What the transport needs of its channel (a MuxChannel). */
+export interface TransportChannel {
+  readonly ready: Promise<unknown>;
+  readonly session: string | undefined;
+  send(message: object): void;
+  close(): Promise<void>;
+  /** Hands on a resumed session's buffered output, held until the transport starts. */
+  releaseEarly(): void;
+}
+
+/** The MCP SDK Transport of one channel (made by `MuxChannel.transport()`). */
 export class ChannelTransport implements McpTransport {
   onclose?: (() => void) | undefined;
   onerror?: ((error: Error) => void) | undefined;
   onmessage?: ((message: JsonRpcMessage, extra?: unknown) => void) | undefined;
   sessionId?: string | undefined;
-  readonly #channel: MuxChannel;
+  readonly #channel: TransportChannel;
   #started = false;
 
-  constructor(channel: MuxChannel) {
+  constructor(channel: TransportChannel) {
     this.#channel = channel;
   }
 
@@ -21,6 +30,8 @@ export class ChannelTransport implements McpTransport {
     if (this.#started) throw new Error('the transport is already started');
     this.#started = true;
     await this.#channel.ready;
+    // A resumed session's buffered output, held since `opened` (onmessage is set by now).
+    this.#channel.releaseEarly();
   }
 
   send(message: JsonRpcMessage): Promise<void> {

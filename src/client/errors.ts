@@ -1,7 +1,7 @@
 // The errors of the mcpmux/client library: MuxError (relay or client failures, with a stable
 // `reason`) and RpcError (a JSON-RPC error response to a request).
 
-import type { JsonRpcErrorObject } from './types.js';
+import type { JsonRpcErrorBody as JsonRpcErrorObject } from '../jsonrpc/types.js';
 
 /**
  * A failure of the relay or of the client, with a stable `reason`: a relay reason from

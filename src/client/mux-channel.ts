@@ -3,6 +3,7 @@
 
 import { timeoutOf, type ChannelInbox, type ChannelLink } from './channel-link.js';
 import { ChannelTransport } from './channel-transport.js';
+import { EarlyMessages } from './early-messages.js';
 import { Emitter, Listenable } from './emitter.js';
 import { MuxError, RpcError } from './errors.js';
 import type {
@@ -47,6 +48,8 @@ export class MuxChannel extends Listenable<MuxChannelEvents> {
   #onClosed: () => void = () => undefined;
   readonly #closed: Promise<void>;
   #transport: ChannelTransport | undefined;
+  /** A resumed session's buffered output, until a transport or listener takes it. */
+  readonly #early = new EarlyMessages();
 
   /** @internal Use {@link MuxClient.open}. */
   constructor(
@@ -121,6 +124,7 @@ export class MuxChannel extends Listenable<MuxChannelEvents> {
       throw new Error('this channel is driven by an MCP transport; send requests through it');
     }
     if (this.#state === 'closed') return Promise.reject(this.#closedError());
+    if (this.#early.holding) this.releaseEarly(); // a resumed session's backlog comes first
     const { signal } = options;
     const aborted = () =>
       new MuxError('cancelled', `${method} was aborted`, {
@@ -255,9 +259,52 @@ export class MuxChannel extends Listenable<MuxChannelEvents> {
     this.#settleReady();
   }
 
+  /** Subscribes to an event; the first message listener also gets a resumed session's backlog. */
+  override on<K extends keyof MuxChannelEvents>(
+    event: K,
+    fn: (value: MuxChannelEvents[K]) => void,
+  ): () => void {
+    const off = super.on(event, fn);
+    if (
+      this.#early.holding &&
+      (event === 'message' || event === 'request' || event === 'notification')
+    ) {
+      // Next microtask: listeners added together in one tick all see the backlog.
+      queueMicrotask(() => this.releaseEarly());
+    }
+    return off;
+  }
+
+  /** @internal Hands held messages on (the transport calls it once started). */
+  releaseEarly(): void {
+    this.#early.release((message) => this.#dispatch(message));
+  }
+
   #message(value: unknown): void {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return;
     const message = value as JsonRpcMessage;
+    if (
+      this.#resumed &&
+      this.#early.holding &&
+      // held until taken: by the transport once started, or the first listener or request
+      (this.#transport !== undefined || !this.#listened())
+    ) {
+      if (this.#early.hold(message)) return;
+      this.#early.release((m) => this.#dispatch(m)); // past the bound: nobody took them in time
+    }
+    this.#dispatch(message);
+  }
+
+  #listened(): boolean {
+    return (
+      this.#pending.size > 0 ||
+      this.#events.has('message') ||
+      this.#events.has('request') ||
+      this.#events.has('notification')
+    );
+  }
+
+  #dispatch(message: JsonRpcMessage): void {
     if (this.#transport !== undefined) {
       this.#transport.onmessage?.(message);
       return;

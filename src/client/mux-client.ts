@@ -7,7 +7,7 @@
 // This module is the `mcpmux/client` entry point: it re-exports the whole public API, which
 // lives in mux-channel.ts, errors.ts and types.ts.
 
-import type { RelayEnvelope } from '../mux/envelope.js';
+import type { RelayEnvelope } from '../channel/envelope.js';
 import { timeoutOf, type ChannelInbox, type ChannelLink, type Timeouts } from './channel-link.js';
 import { Emitter, Listenable } from './emitter.js';
 import { MuxError } from './errors.js';

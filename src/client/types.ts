@@ -1,25 +1,23 @@
 // The public types and constants of the mcpmux/client library; mux-client.ts re-exports all of
 // this module. Nothing here runs: types, and three constants.
 
+// The protocol's constants and JSON-RPC types are the relay's own (pure modules, no node:*).
+import { DETACH_CLOSE_CODE, MUX_SUBPROTOCOL } from '../channel/envelope.js';
+import type { JsonRpcErrorBody, JsonRpcId } from '../jsonrpc/types.js';
 import type { MuxError } from './errors.js';
 
-/** The WebSocket subprotocol of `/ws` (the same value as the relay's MUX_SUBPROTOCOL). */
-export const MCPMUX_SUBPROTOCOL = 'mcpmux.v1';
+export type { JsonRpcId };
+
+/** The WebSocket subprotocol of `/ws`. */
+export const MCPMUX_SUBPROTOCOL = MUX_SUBPROTOCOL;
 
 /** Default deadline of every wait (connect, open, request, close): 30 s. */
 export const DEFAULT_TIMEOUT_MS = 30_000;
 /** Close code that detaches the connection's sessions (kept for resume_window) instead of stopping them. */
-export const DETACH_CLOSE_CODE = 4100;
-
-/** A JSON-RPC id: client ids pass through the relay with their type. */
-export type JsonRpcId = string | number;
+export { DETACH_CLOSE_CODE };
 
 /** The `error` member of a JSON-RPC error response. */
-export interface JsonRpcErrorObject {
-  code: number;
-  message: string;
-  data?: unknown;
-}
+export type JsonRpcErrorObject = JsonRpcErrorBody;
 
 /** Any JSON-RPC 2.0 message (request, notification or response), loosely typed. */
 export interface JsonRpcMessage {

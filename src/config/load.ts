@@ -1,4 +1,4 @@
-// Loads mcpmux's configuration (SPEC §2): JSON file → ${VAR} substitution → convict (defaults <
+// Loads mcpmux's configuration (docs/config.md): JSON file → ${VAR} substitution → convict (defaults <
 // file < MCPMUX_* environment < command-line arguments, each value converted by its key's type) →
 // validation naming the key path → relative paths resolved → one deeply frozen `Config`.
 // Keys we do not know (SignalWire's cleanup_interval, default_limits, note, …) are warnings.

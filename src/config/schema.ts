@@ -1,4 +1,4 @@
-// The convict schema of mcpmux's configuration (SPEC §2, §3): every key with its doc, format,
+// The convict schema of mcpmux's configuration (docs/config.md): every key with its doc, format,
 // default and MCPMUX_* environment variable. `configSchema` covers the fixed sections; every entry
 // of the `services` map is validated on its own against `serviceSchema`. docs/config.md is
 // generated from these two trees (src/config/docs.ts), so a key documented here is documented there.
@@ -294,6 +294,11 @@ export const serviceSchema = {
   request_timeout: secs('Seconds before an unanswered request gets request_timeout.', 60, {
     above: 0,
   }),
+  max_request_time: secs(
+    'Seconds a request may take at most: progress restarts request_timeout, and a request whose server waits on the client (sampling, elicitation) is ended by this alone.',
+    600,
+    { above: 0 },
+  ),
   idle_timeout: secs('Idle seconds before a session of this service is stopped.', null, {
     nullable: true,
     above: 0,

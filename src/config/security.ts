@@ -1,4 +1,4 @@
-// Checks across several server keys that no single key's format can make (SPEC §9): protected mode
+// Checks across several server keys that no single key's format can make (docs/operations.md): protected mode
 // (a non-loopback listener needs auth unless allow_unauthenticated says otherwise), no "*" Origin
 // with Basic auth, the header timeout within the request timeout. Used by the config loader (so
 // `mcpmux --check` reports them) and by the relay itself for configs built in code. PURE.

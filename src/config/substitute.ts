@@ -1,5 +1,5 @@
 // PURE: `${VAR}` / `${VAR|default}` substitution inside every string value of a parsed JSON
-// document (SPEC §2; same syntax as the SignalWire gateway's ConfigLoader). Only strings change:
+// document (docs/config.md; same syntax as the SignalWire gateway's ConfigLoader). Only strings change:
 // no type coercion happens here — the schema converts values by each key's declared type.
 
 /** VAR: any characters but `}` and `|`; default: any characters but `}`. */

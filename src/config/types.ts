@@ -1,4 +1,4 @@
-// The typed, frozen configuration the rest of mcpmux reads (SPEC §2). Key names follow the config
+// The typed, frozen configuration the rest of mcpmux reads (docs/config.md). Key names follow the config
 // file (snake_case) so a key path in an error message is the path a user edits. Units: seconds for
 // *_timeout / resume_window / request_timeout / cpu_seconds, bytes for *_bytes, MiB for *_mb.
 
@@ -38,6 +38,8 @@ export interface ServiceConfig {
   readonly queue_limit: number;
   /** seconds */
   readonly request_timeout: number;
+  /** seconds: the most a request may take, however much progress it reports */
+  readonly max_request_time: number;
   /** seconds; the loader fills it from session.default_timeout when the file does not set it. */
   readonly idle_timeout: number;
   readonly sandbox: SandboxConfig;

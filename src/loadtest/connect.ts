@@ -7,7 +7,13 @@ import type { IncomingMessage } from 'node:http';
 import type { Writable } from 'node:stream';
 import { WebSocket } from 'ws';
 import { WriteBatcher } from '../util/write-batcher.js';
-import type { Target } from './engine.js';
+
+/** What a load run drives: a relay endpoint, or a server over stdio (the baseline). */
+export type Target =
+  | { mode: 'mcp'; url: string }
+  | { mode: 'raw'; url: string }
+  | { mode: 'ws'; url: string; service: string }
+  | { mode: 'stdio'; command: string[] };
 
 /** Receives one channel's traffic. */
 export interface ChannelSink {

@@ -4,14 +4,10 @@
 
 import { setMaxListeners } from 'node:events';
 import { ChannelDriver, Tally } from './channel-driver.js';
-import { ConnectError, openEndpoint, type Endpoint } from './connect.js';
+import { ConnectError, openEndpoint, type Endpoint, type Target } from './connect.js';
 import type { HistogramSnapshot } from './histogram.js';
 
-export type Target =
-  | { mode: 'mcp'; url: string }
-  | { mode: 'raw'; url: string }
-  | { mode: 'ws'; url: string; service: string }
-  | { mode: 'stdio'; command: string[] };
+export type { Target } from './connect.js';
 
 export interface LoadSpec {
   target: Target;

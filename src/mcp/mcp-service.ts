@@ -33,6 +33,9 @@ export class MCPService {
   get requestTimeoutMs(): number {
     return this.config.request_timeout * 1000;
   }
+  get maxRequestTimeMs(): number {
+    return this.config.max_request_time * 1000;
+  }
   get idleTimeoutMs(): number {
     return this.config.idle_timeout * 1000;
   }

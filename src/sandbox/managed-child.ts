@@ -37,7 +37,7 @@ export interface ManagedChildOptions {
   plan: SpawnPlan;
   /** Created before spawn (with tmp/ inside), removed after the process is gone. */
   sessionDir?: string | undefined;
-  /** Milliseconds between stop steps (SPEC: 2 s). */
+  /** Milliseconds between stop steps (docs/operations.md, "Shutdown": 2 s). */
   stopGraceMs?: number;
   /** Called once when the process is gone or failed to start (releases its uid). */
   onGone?: () => void;
@@ -185,7 +185,7 @@ export class ManagedChild extends EventEmitter<ManagedChildEvents> {
     this.#child?.stdout.resume();
   }
 
-  /** Stop sequence of SPEC §4; idempotent, resolves with the exit once the process is gone. */
+  /** Stop sequence of docs/operations.md, "Shutdown"; idempotent, resolves with the exit once the process is gone. */
   stop(): Promise<ExitInfo> {
     this.#stopping ??= this.#stopSequence();
     return this.#stopping;

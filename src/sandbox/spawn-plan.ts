@@ -1,5 +1,5 @@
 // PURE: turns a service's configuration into exactly what to execute — program, argv, env, cwd —
-// including the wrappers that apply the sandbox (SPEC §3): setpriv, bwrap (isolation
+// including the wrappers that apply the sandbox (docs/operations.md, "Sandbox"): setpriv, bwrap (isolation
 // "namespaces", see namespace-plan.ts), prlimit. No I/O, no clock: the caller passes in the relay's
 // environment, whether it is root, the uid/gid to drop to, and what the host offers.
 

@@ -52,6 +52,7 @@ export function serviceConfig(
     concurrency: 16,
     queue_limit: 256,
     request_timeout: 60,
+    max_request_time: 600,
     idle_timeout: 300,
     ...overrides,
     command,

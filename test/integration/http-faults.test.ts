@@ -5,9 +5,9 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { expect } from 'chai';
-import { createHttpServer, type HttpHandlers } from '../../src/server/http-server.js';
-import { guarded } from '../../src/server/direct-connection.js';
-import { Router } from '../../src/server/routes.js';
+import { createHttpServer, type HttpHandlers } from '../../src/http/http-server.js';
+import { guarded } from '../../src/endpoints/ws-direct.js';
+import { Router } from '../../src/http/routes.js';
 import { silentLogger } from '../../src/log.js';
 import { testConfig } from '../helpers/config.js';
 import { http, refusedUpgrade } from '../helpers/http.js';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { McpmuxError } from '../../src/errors.js';
-import { MCPManager } from '../../src/services/mcp-manager.js';
+import { MCPManager } from '../../src/sessions/mcp-manager.js';
 import { textOf } from '../helpers/clients.js';
 import { fixtureService, testConfig } from '../helpers/config.js';
 import { isAlive } from '../helpers/processes.js';

@@ -3,8 +3,8 @@
 // closed-loop runner counts what it measured and fails loudly when a session cannot start.
 
 import { expect } from 'chai';
-import { HttpCaller } from '../../src/loadtest/http-caller.js';
-import { runRestCalls, serverStartMs } from '../../src/loadtest/rest-load.js';
+import { HttpCaller } from '../../scripts/bench/http-caller.js';
+import { runRestCalls, serverStartMs } from '../../scripts/bench/rest-load.js';
 import { FIXTURE_SERVER, fixtureService } from '../helpers/config.js';
 import { startRelay, type TestRelay } from '../helpers/relay.js';
 

@@ -10,7 +10,7 @@ import type { ServiceConfig } from '../../src/config/types.js';
 import type { MCPClient } from '../../src/mcp/mcp-client.js';
 import { hostInfo, probeBwrap } from '../../src/sandbox/host.js';
 import { Relay } from '../../src/relay.js';
-import { MCPManager } from '../../src/services/mcp-manager.js';
+import { MCPManager } from '../../src/sessions/mcp-manager.js';
 import { textOf } from '../helpers/clients.js';
 import { captureLogs } from '../helpers/http.js';
 import { FIXTURE_SERVER, ROOT, serviceConfig, testConfig } from '../helpers/config.js';

@@ -16,7 +16,7 @@ import {
   type Progress,
 } from '@modelcontextprotocol/sdk/types.js';
 import { MuxClient } from '../../src/client/mux-client.js';
-import type { Session } from '../../src/services/session.js';
+import type { Session } from '../../src/sessions/session.js';
 import { EVERYTHING_SERVER, fixtureService, serviceConfig } from '../helpers/config.js';
 import { waitFor } from '../helpers/processes.js';
 import { startRelay, type TestRelay } from '../helpers/relay.js';

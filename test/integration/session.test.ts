@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import { fixtureService } from '../helpers/config.js';
 import { startRelay, type TestRelay } from '../helpers/relay.js';
-import type { SessionSink } from '../../src/services/session.js';
+import type { SessionSink } from '../../src/sessions/session.js';
 
 describe('Session', function () {
   let relay: TestRelay | undefined;

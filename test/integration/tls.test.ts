@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import { fixtureService } from '../helpers/config.js';
 import { connectWs, http, refusedUpgrade } from '../helpers/http.js';
 import { INIT_PARAMS, startRelay, type TestRelay, type WsCursor } from '../helpers/relay.js';
-import { createHttpServer } from '../../src/server/http-server.js';
+import { createHttpServer } from '../../src/http/http-server.js';
 import { testConfig } from '../helpers/config.js';
 
 describe('TLS', function () {

@@ -6,7 +6,7 @@ import {
   memoryTarget,
   type BenchPath,
   type BenchResults,
-} from '../../src/loadtest/bench-report.js';
+} from '../../scripts/bench/bench-report.js';
 
 const path = (w1: number, w32: number): BenchPath => ({
   w1: { rps: w1, p50_ms: 0.1, p99_ms: 0.2 },

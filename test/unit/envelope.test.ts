@@ -12,7 +12,7 @@ import {
   parseEnvelope,
   type ClientEnvelope,
   type EnvelopeError,
-} from '../../src/mux/envelope.js';
+} from '../../src/channel/envelope.js';
 
 const UUID = '0b9e4c1a-7d2f-4e8a-9c3b-5f6a7b8c9d0e';
 

@@ -2,11 +2,7 @@
 // apply them per client and route, on a fake clock.
 import { expect } from 'chai';
 import fc from 'fast-check';
-import {
-  FixedWindows,
-  GatewayLimits,
-  gatewayRouteLimits,
-} from '../../src/server/gateway-limits.js';
+import { FixedWindows, GatewayLimits, gatewayRouteLimits } from '../../src/http/gateway-limits.js';
 import { parseLimit, parseLimits } from '../../src/util/flask-limits.js';
 
 const MIN = 60_000;

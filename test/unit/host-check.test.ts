@@ -2,7 +2,7 @@
 // entries, and what is refused.
 import { expect } from 'chai';
 import { isLoopbackHost } from '../../src/config/security.js';
-import { HostPolicy } from '../../src/server/host-check.js';
+import { HostPolicy } from '../../src/http/host-check.js';
 
 describe('HostPolicy', function () {
   it('on a loopback listener allows only the loopback names, any port', function () {

@@ -1,6 +1,6 @@
 // The browser Origin policy (pure): same-origin, allowed_origins patterns, and what is refused.
 import { expect } from 'chai';
-import { OriginPolicy } from '../../src/server/origin.js';
+import { OriginPolicy } from '../../src/http/origin.js';
 
 describe('OriginPolicy', function () {
   it('lets requests without an Origin through (non-browser clients)', function () {

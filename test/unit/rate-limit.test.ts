@@ -1,6 +1,6 @@
 // The token bucket behind rate_limiting (pure; a fake clock).
 import { expect } from 'chai';
-import { RateLimiter } from '../../src/server/rate-limit.js';
+import { RateLimiter } from '../../src/http/rate-limit.js';
 
 describe('RateLimiter', function () {
   it('lets a burst of requests_per_minute through, then refuses with the time until the next token', function () {

@@ -4,7 +4,7 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { shebangNodeFlags } from '../../src/loadtest/relay-flags.js';
+import { shebangNodeFlags } from '../../scripts/bench/relay-flags.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const firstLine = (file: string) => readFileSync(join(ROOT, file), 'utf8').split('\n', 1)[0]!;

@@ -1,6 +1,6 @@
 // The resume buffer of a detached session (pure): bounded in messages and in UTF-8 bytes.
 import { expect } from 'chai';
-import { ResumeBuffer } from '../../src/services/resume-buffer.js';
+import { ResumeBuffer } from '../../src/sessions/resume-buffer.js';
 
 describe('ResumeBuffer', function () {
   it('keeps lines in order until taken, counting UTF-8 bytes', function () {

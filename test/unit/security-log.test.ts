@@ -2,7 +2,7 @@
 import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import { createLogger } from '../../src/log.js';
-import { SecurityLog, sanitize } from '../../src/server/security-log.js';
+import { SecurityLog, sanitize } from '../../src/http/security-log.js';
 
 function capture() {
   const lines: any[] = [];

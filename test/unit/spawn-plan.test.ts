@@ -42,6 +42,7 @@ function service(
     concurrency: 16,
     queue_limit: 256,
     request_timeout: 60,
+    max_request_time: 600,
     idle_timeout: 300,
     ...overrides,
     sandbox: { ...DEFAULT_SANDBOX, ...sandbox },

@@ -1,4 +1,4 @@
-// REST sessions (SPEC §7): a caller's `session_id` names one session per service, so one id can
+// REST sessions (docs/operations.md, "REST sessions"): a caller's `session_id` names one session per service, so one id can
 // use several services. They live in the relay's one SessionRegistry beside the WebSocket ones;
 // this is the map from (session_id, service) to them. The first call for a pair creates the
 // session (the relay initializes it) and concurrent first calls share that one creation.
@@ -13,9 +13,9 @@
 
 import { McpmuxError, type Reason } from '../errors.js';
 import { decodeMessage } from '../jsonrpc/codec.js';
-import type { Session, SessionSink } from '../services/session.js';
-import type { SessionRegistry } from '../services/session-registry.js';
-import type { SecurityLog } from './security-log.js';
+import type { Session, SessionSink } from '../sessions/session.js';
+import type { SessionRegistry } from '../sessions/session-registry.js';
+import type { SecurityLog } from '../http/security-log.js';
 
 /** A REST session_id: what SignalWire's gateway accepts, plus ':' (and up to 128 chars). */
 export const SESSION_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;

@@ -1,4 +1,4 @@
-// What a detached session keeps of its server's output until a client resumes it (SPEC §4):
+// What a detached session keeps of its server's output until a client resumes it (docs/protocol.md §3):
 // bounded in messages (session.resume_buffer_messages) and in UTF-8 bytes
 // (session.max_resume_buffer_bytes), so one session whose server keeps writing while nobody reads
 // cannot grow the relay; the session ends (slow_consumer) at the first line past either bound.

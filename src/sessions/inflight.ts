@@ -9,7 +9,12 @@ export interface InflightRequest {
   readonly id: JsonRpcId;
   readonly method: string;
   readonly progressToken: string | number | undefined;
+  /** performance.now() at arrival: queue wait and duration metrics. */
   readonly receivedAt: number;
+  /** Date.now() at arrival: max_request_time counts from here. */
+  readonly startedAt: number;
+  /** Date.now() of the last sign of life (arrival, progress, the client answering the server). */
+  activeAt: number;
   state: InflightState;
   /** Aborting removes a waiting request from the service queue (only requests that wait have one). */
   abort: AbortController | undefined;
@@ -18,7 +23,11 @@ export interface InflightRequest {
   release: () => void;
 }
 
-/** A bounded memory of progress tokens whose requests were cancelled or timed out. */
+/**
+ * A bounded memory of progress tokens whose requests were cancelled or timed out, so their late
+ * progress is dropped. A token is forgotten as soon as a new request uses it again (MCP lets a
+ * client reuse a token once its request ended; SDK clients do after a resume).
+ */
 export class DeadTokens {
   readonly #tokens = new Set<string | number>();
   readonly #max: number;
@@ -33,6 +42,10 @@ export class DeadTokens {
       const oldest = this.#tokens.values().next().value;
       if (oldest !== undefined) this.#tokens.delete(oldest);
     }
+  }
+
+  delete(token: string | number): void {
+    if (this.#tokens.size > 0) this.#tokens.delete(token);
   }
 
   has(token: unknown): boolean {

@@ -1,4 +1,4 @@
-// The mcpmux.v1 envelope codec (SPEC §5.2). PURE: no I/O, no clock, no node: imports.
+// The mcpmux.v1 envelope codec (docs/protocol.md §2). PURE: no I/O, no clock, no node: imports.
 // Inbound: one JSON.parse per frame and a strict shape check; the JSON-RPC message inside a
 // `message` envelope is left as a parsed value (the channel validates it).
 // Outbound: envelopes are built by string concatenation around already-serialised parts, so a
@@ -6,6 +6,9 @@
 
 /** The WebSocket subprotocol of the multiplexed endpoint `/ws`. */
 export const MUX_SUBPROTOCOL = 'mcpmux.v1';
+
+/** A client closing its WebSocket with this code keeps its sessions for a resume (both endpoints). */
+export const DETACH_CLOSE_CODE = 4100;
 
 /** Longest channel name, in UTF-16 code units (JavaScript string length). */
 export const MAX_CHANNEL_LENGTH = 128;

@@ -7,7 +7,7 @@
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { Reason } from '../errors.js';
-import { Channel } from '../mux/channel.js';
+import { Channel } from '../channel/channel.js';
 import {
   closedEnvelope,
   errorEnvelope,
@@ -16,14 +16,9 @@ import {
   openedEnvelope,
   parseEnvelope,
   type ClientEnvelope,
-} from '../mux/envelope.js';
-import { Outflow, inputPauser } from '../mux/outflow.js';
-import {
-  guarded,
-  isDeliberateClose,
-  reasonOf,
-  type ConnectionContext,
-} from './direct-connection.js';
+} from '../channel/envelope.js';
+import { Outflow, inputPauser } from '../channel/outflow.js';
+import { guarded, isDeliberateClose, reasonOf, type ConnectionContext } from './ws-direct.js';
 
 const MAX_BAD_ENVELOPES = 100;
 

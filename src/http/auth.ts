@@ -1,4 +1,4 @@
-// Credentials for every route but the health ones (SPEC §9): `Authorization: Bearer <auth_token>`,
+// Credentials for every route but the health ones (docs/operations.md): `Authorization: Bearer <auth_token>`,
 // `Authorization: Basic` with auth_user/auth_password, or (WebSocket upgrades only, for browsers,
 // which cannot set headers on a WebSocket) `?access_token=<auth_token>` on the URL. Every
 // comparison is of SHA-256 digests with timingSafeEqual, so neither the length nor the content of

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { Histogram } from './histogram.js';
+import { Histogram } from '../../src/loadtest/histogram.js';
 import { HttpCaller } from './http-caller.js';
 
 export interface TimedResponse {

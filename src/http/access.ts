@@ -1,4 +1,4 @@
-// Who may use the relay, and how much (SPEC §9): the browser Origin check, credentials, the
+// Who may use the relay, and how much (docs/operations.md): the browser Origin check, credentials, the
 // per-client rate limit, the connection caps, and CORS for the origins an operator listed. Every
 // refusal is a reason from the catalogue, a security log line and a refusal in the metrics.
 //   plain requests:  Host (403) → Origin (403) → auth (401) → rate limit (429) → POST body type
@@ -13,7 +13,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Config } from '../config/types.js';
 import { McpmuxError, type Reason } from '../errors.js';
-import type { AdmitRequest } from '../mux/channel.js';
+import type { AdmitRequest } from '../channel/channel.js';
 import { Authenticator } from './auth.js';
 import { HttpRefusal, sendMcpmuxError } from './http-server.js';
 import { HostPolicy } from './host-check.js';

@@ -7,10 +7,11 @@ import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { McpmuxError, closeCodeFor, isReason, type Reason } from '../errors.js';
 import type { Logger } from '../log.js';
-import { Channel, type AdmitRequest } from '../mux/channel.js';
-import { Outflow, inputPauser } from '../mux/outflow.js';
-import type { Session } from '../services/session.js';
-import type { SessionRegistry } from '../services/session-registry.js';
+import { Channel, type AdmitRequest } from '../channel/channel.js';
+import { DETACH_CLOSE_CODE } from '../channel/envelope.js';
+import { Outflow, inputPauser } from '../channel/outflow.js';
+import type { Session } from '../sessions/session.js';
+import type { SessionRegistry } from '../sessions/session-registry.js';
 
 export interface ConnectionContext {
   registry: SessionRegistry;
@@ -32,8 +33,7 @@ export function isDeliberateClose(code: number): boolean {
   return code !== 1006 && code !== 1001 && code !== DETACH_CLOSE_CODE;
 }
 
-/** A client closing with this code asks the relay to keep its sessions for a resume. */
-export const DETACH_CLOSE_CODE = 4100;
+export { DETACH_CLOSE_CODE };
 
 /** WebSocket close reasons are limited to 123 bytes. */
 export function closeReasonText(text: string): string {

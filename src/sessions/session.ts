@@ -14,37 +14,22 @@ import type {
   JsonRpcRequest,
 } from '../jsonrpc/types.js';
 import type { Logger } from '../log.js';
-import type { MCPClient } from '../mcp/mcp-client.js';
 import { exitError } from '../mcp/mcp-helpers.js';
 import { ClientRequests } from './client-requests.js';
+import {
+  MAX_SERVER_REQUESTS,
+  type SessionSink,
+  type SessionState,
+  type SessionStats,
+  type Upstream,
+} from './session-types.js';
+import type { RequestObserver } from './request-outcome.js';
 import { relayRequest } from './relay-request.js';
 import type { RequestQueue } from './request-queue.js';
 import { ResumeBuffer } from './resume-buffer.js';
 
-export interface SessionSink {
-  /** One JSON-RPC message (a single line of JSON) for the client. */
-  send(line: string): void;
-  /** The session ended; the sink closes its channel with this reason. */
-  closed(reason: Reason, message: string): void;
-  /**
-   * The server's stdin is full: stop reading the client until `drained` resolves, so the relay
-   * never buffers what a server does not read.
-   */
-  inputCongested?(drained: Promise<void>): void;
-}
-
-export type SessionState = 'attached' | 'detached' | 'closing' | 'closed';
-
-/** How a client request ended, as the metrics count it. */
-export type RequestOutcome = 'ok' | 'error' | 'timeout' | 'queue_full' | 'cancelled' | 'closed';
-
-/** Per-service request accounting (the relay's metrics). Called on the hot path: must be cheap. */
-export interface RequestObserver {
-  /** A request left the queue for the server after waiting `waitMs`. */
-  dequeued(waitMs: number): void;
-  /** A request ended; `elapsedMs` since it reached the relay, when it got an answer or timed out. */
-  done(outcome: RequestOutcome, elapsedMs?: number): void;
-}
+export type { RequestObserver, RequestOutcome } from './request-outcome.js';
+export type { SessionSink, SessionState, SessionStats, Upstream };
 
 export interface SessionOptions {
   idleTimeoutMs: number;
@@ -59,16 +44,9 @@ export interface SessionOptions {
   observer?: RequestObserver | undefined;
 }
 
-export interface SessionStats {
-  state: SessionState;
-  inflight: number;
-  createdAt: number;
-  lastActivity: number;
-}
-
 export class Session {
   readonly id: string;
-  readonly client: MCPClient;
+  readonly client: Upstream;
   readonly createdAt = Date.now();
   lastActivity = Date.now();
   readonly #queue: RequestQueue;
@@ -88,8 +66,10 @@ export class Session {
   #stdinDrained: Promise<void> | undefined;
   #idleWaiters: (() => void)[] = [];
   #closeCause: McpmuxError | undefined;
+  /** Server→client requests the client has not answered (bounded: a server cannot grow it). */
+  readonly #serverRequests = new Set<JsonRpcId>();
 
-  constructor(client: MCPClient, queue: RequestQueue, options: SessionOptions) {
+  constructor(client: Upstream, queue: RequestQueue, options: SessionOptions) {
     this.id = client.sessionId;
     this.client = client;
     this.#queue = queue;
@@ -98,7 +78,10 @@ export class Session {
     this.#buffer = new ResumeBuffer(options.resumeBufferMessages, options.resumeBufferBytes);
     this.#requests = new ClientRequests({
       queue,
-      client,
+      deadlines: {
+        requestTimeoutMs: client.service.requestTimeoutMs,
+        maxRequestTimeMs: client.service.maxRequestTimeMs,
+      },
       write: this.#write,
       toClient: (line) => this.#toClient(line),
       observer: options.observer,
@@ -195,6 +178,9 @@ export class Session {
       case 'response':
         // The answer to a server→client request: straight to the server, never queued.
         this.#write(toLine(text, decoded.message));
+        if (this.#serverRequests.delete(decoded.message.id as JsonRpcId)) {
+          this.#requests.serverWaiting(false);
+        }
         return;
     }
   }
@@ -208,10 +194,12 @@ export class Session {
       throw new McpmuxError('session_closed', 'the session is closed');
     }
     this.lastActivity = Date.now();
+    const priority = -this.inflightCount; // fairness between sessions, as for client requests
     this.#relayRequests++;
     try {
       const { observer } = this.#options;
-      return await relayRequest(this.#queue, this.client, observer, method, params, timeoutMs);
+      const { client } = this;
+      return await relayRequest(this.#queue, client, observer, method, params, timeoutMs, priority);
     } catch (err) {
       // The process was stopped under the request: the caller learns why the session ended
       // (shutting_down, idle_timeout …), not just that it did.
@@ -262,7 +250,10 @@ export class Session {
   #onClientRequest(message: JsonRpcRequest, text: string): void {
     const { id, method } = message;
     if (method === 'initialize' && this.#initializeResult !== undefined) {
-      // A resumed client re-initializing: the server already is; answer from memory.
+      // A client initializing a session that already is: a new client (an SDK Client resuming)
+      // whose ids start again. The old client's requests are cancelled upstream, their late
+      // output dropped, the server's questions to it refused; the answer comes from memory.
+      this.#replaceClient();
       this.#toClient(JSON.stringify({ jsonrpc: '2.0', id, result: this.#initializeResult }));
       return;
     }
@@ -283,6 +274,15 @@ export class Session {
     this.#toClient(line);
   }
 
+  #replaceClient(): void {
+    this.#requests.abandonAll();
+    for (const id of this.#serverRequests) {
+      const err = new McpmuxError('session_closed', 'the client that was asked has gone');
+      this.#write(errorResponse(id, err));
+    }
+    this.#serverRequests.clear();
+  }
+
   #rememberInit(line: string): void {
     const parsed = JSON.parse(line) as { result?: unknown };
     if (parsed.result !== undefined) this.#initializeResult = parsed.result;
@@ -291,7 +291,7 @@ export class Session {
   #onNotification(message: JsonRpcNotification, line: string): void {
     if (message.method === 'notifications/progress') {
       const token = (message.params as { progressToken?: unknown } | undefined)?.progressToken;
-      if (this.#requests.isDeadProgress(token)) return;
+      if (!this.#requests.progress(token)) return;
     }
     this.#toClient(line);
   }
@@ -301,6 +301,10 @@ export class Session {
       const err = new McpmuxError('session_closed', 'no client is attached to this session');
       this.#write(errorResponse(message.id, err));
       return;
+    }
+    if (this.#serverRequests.size < MAX_SERVER_REQUESTS && !this.#serverRequests.has(message.id)) {
+      this.#serverRequests.add(message.id);
+      this.#requests.serverWaiting(true);
     }
     this.#toClient(line);
   }

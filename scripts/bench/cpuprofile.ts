@@ -28,7 +28,7 @@ export interface ProfileSummary {
   files: ProfileRow[];
 }
 
-/** `node_modules/ws/lib/sender.js` → `ws`; `dist/server/x.js` → `dist/server/x.js`. */
+/** `node_modules/ws/lib/sender.js` → `ws`; `dist/http/x.js` → `dist/http/x.js`. */
 function fileOf(url: string): string {
   if (url === '') return '(native)';
   const nm = url.lastIndexOf('/node_modules/');

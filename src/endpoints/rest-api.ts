@@ -1,4 +1,4 @@
-// The REST API (SPEC §7): a drop-in for the SignalWire MCP gateway's routes, so its mcp_gateway
+// The REST API (docs/operations.md, "REST sessions"): a drop-in for the SignalWire MCP gateway's routes, so its mcp_gateway
 // agent skill and its curl examples work unchanged, without its bugs: one session_id may use several
 // services, a tool error is 200 with isError (never 500), bad input is 400 (also `metadata` over
 // MAX_METADATA_BYTES), unknown things 404, a body over max_message_bytes 413, and only faults are
@@ -16,13 +16,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { McpmuxError, UpstreamError } from '../errors.js';
 import { MAX_NESTING_DEPTH, nestsDeeperThan } from '../jsonrpc/codec.js';
 import type { Logger } from '../log.js';
-import type { Session } from '../services/session.js';
-import type { SessionRegistry } from '../services/session-registry.js';
-import type { MCPManager } from '../services/mcp-manager.js';
-import { readBody, sendError, sendJson, sendMcpmuxError } from './http-server.js';
+import type { Session } from '../sessions/session.js';
+import type { SessionRegistry } from '../sessions/session-registry.js';
+import type { MCPManager } from '../sessions/mcp-manager.js';
+import { readBody, sendError, sendJson, sendMcpmuxError } from '../http/http-server.js';
 import { SESSION_ID_PATTERN, restartFields, type RestSessions } from './rest-sessions.js';
-import type { Router } from './routes.js';
-import type { SecurityLog } from './security-log.js';
+import type { Router } from '../http/routes.js';
+import type { SecurityLog } from '../http/security-log.js';
 
 /** Largest accepted `timeout` of a call body, in seconds (SignalWire's bound). */
 export const MAX_SESSION_TIMEOUT_S = 3600;

@@ -1,4 +1,4 @@
-// Prometheus metrics (SPEC §9), prefix mcpmux_, served as text on GET /metrics. One registry per
+// Prometheus metrics (docs/operations.md), prefix mcpmux_, served as text on GET /metrics. One registry per
 // relay (never prom-client's global one), so several relays in one process do not mix.
 //
 // The per-request series (requests by outcome, request duration, queue wait) are on the hot path:
@@ -11,8 +11,8 @@ import type { Socket } from 'node:net';
 import { Counter, Gauge, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 import type { McpmuxError } from '../errors.js';
 import type { ExitInfo } from '../sandbox/managed-child.js';
-import type { RequestQueue } from '../services/request-queue.js';
-import type { RequestObserver, RequestOutcome, Session } from '../services/session.js';
+import type { RequestQueue } from '../sessions/request-queue.js';
+import type { RequestObserver, RequestOutcome, Session } from '../sessions/session.js';
 
 export const OUTCOMES = [
   'ok',

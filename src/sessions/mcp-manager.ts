@@ -20,7 +20,7 @@ export interface MCPManagerOptions {
   host?: HostInfo;
   /** The relay's config file: hidden from namespaced sessions. */
   configFile?: string;
-  /** Milliseconds between stop steps (SPEC: 2 s). */
+  /** Milliseconds between stop steps (docs/operations.md, "Shutdown": 2 s). */
   stopGraceMs?: number;
   /** Told of every client before it starts (the relay's metrics count spawns and exits). */
   onClient?: (client: MCPClient) => void;

@@ -1,4 +1,4 @@
-// The Host check (SPEC §9, DNS rebinding): a web page whose name an attacker re-points at the
+// The Host check (docs/operations.md, DNS rebinding): a web page whose name an attacker re-points at the
 // relay's address is "same-origin" with it, so the Origin check cannot see it; its requests still
 // carry the attacker's name in `Host`. The allowed Hosts are
 //   - the loopback names `localhost`, `127.0.0.1`, `[::1]` (any port), always: no page can make a

@@ -1,4 +1,4 @@
-// The browser Origin check (SPEC §9). A request without an Origin header (curl, SDKs, agents) is
+// The browser Origin check (docs/operations.md). A request without an Origin header (curl, SDKs, agents) is
 // not affected. One with an Origin is allowed when it is the same origin as the relay (the Origin's
 // host and port equal the Host header's) or matches an entry of server.allowed_origins:
 //   "https://app.example.com"   exactly that origin (default ports may be written or not)

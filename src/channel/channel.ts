@@ -5,8 +5,8 @@
 import { McpmuxError, errorResponse, type Reason } from '../errors.js';
 import { classify, decodeMessage } from '../jsonrpc/codec.js';
 import type { Classified, Invalid } from '../jsonrpc/types.js';
-import type { Session, SessionSink } from '../services/session.js';
-import type { SessionRegistry } from '../services/session-registry.js';
+import type { Session, SessionSink } from '../sessions/session.js';
+import type { SessionRegistry } from '../sessions/session-registry.js';
 
 /** Messages a channel holds while its session is being opened. */
 const MAX_HELD_MESSAGES = 1024;

@@ -1,0 +1,50 @@
+// The shapes around a Session: what it needs of its server (Upstream, the seam unit tests fake),
+// of its channel (SessionSink), and its state and stats.
+
+import type { MCPClient } from '../mcp/mcp-client.js';
+import type { Reason } from '../errors.js';
+
+/** Outstanding server→client requests tracked per session (more are forwarded, not tracked). */
+export const MAX_SERVER_REQUESTS = 256;
+
+/**
+ * What a Session needs of its server: an MCPClient, or a fake (an EventEmitter with these
+ * methods) in unit tests. The session's own logic never touches a process.
+ */
+export type Upstream = Pick<
+  MCPClient,
+  | 'sessionId'
+  | 'service'
+  | 'on'
+  | 'once'
+  | 'sendRaw'
+  | 'drain'
+  | 'stop'
+  | 'pauseOutput'
+  | 'resumeOutput'
+  | 'request'
+  | 'respond'
+  | 'pid'
+  | 'stdinBufferedBytes'
+>;
+
+export interface SessionSink {
+  /** One JSON-RPC message (a single line of JSON) for the client. */
+  send(line: string): void;
+  /** The session ended; the sink closes its channel with this reason. */
+  closed(reason: Reason, message: string): void;
+  /**
+   * The server's stdin is full: stop reading the client until `drained` resolves, so the relay
+   * never buffers what a server does not read.
+   */
+  inputCongested?(drained: Promise<void>): void;
+}
+
+export type SessionState = 'attached' | 'detached' | 'closing' | 'closed';
+
+export interface SessionStats {
+  state: SessionState;
+  inflight: number;
+  createdAt: number;
+  lastActivity: number;
+}

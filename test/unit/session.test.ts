@@ -1,0 +1,133 @@
+// Session over a fake upstream (an EventEmitter standing in for MCPClient): what it writes to the
+// server and to its sink, with no process. The real-process cases are in test/integration.
+
+import { EventEmitter } from 'node:events';
+import { expect } from 'chai';
+import { decodeMessage } from '../../src/jsonrpc/codec.js';
+import type { Classified } from '../../src/jsonrpc/types.js';
+import { silentLogger } from '../../src/log.js';
+import type { MCPClientEvents } from '../../src/mcp/mcp-client.js';
+import { MCPService } from '../../src/mcp/mcp-service.js';
+import { RequestQueue } from '../../src/sessions/request-queue.js';
+import { Session, type SessionSink, type Upstream } from '../../src/sessions/session.js';
+import { fixtureService } from '../helpers/config.js';
+
+interface Wire {
+  id?: unknown;
+  method?: string;
+  params?: { requestId?: unknown; reason?: string };
+  result?: unknown;
+  error?: { message: string };
+}
+
+class FakeUpstream extends EventEmitter<MCPClientEvents> {
+  readonly sessionId = 'fake-session';
+  readonly service = new MCPService('svc', fixtureService());
+  readonly pid = undefined;
+  readonly stdinBufferedBytes = 0;
+  readonly written: Wire[] = [];
+  sendRaw(line: string): boolean {
+    this.written.push(JSON.parse(line) as Wire);
+    return true;
+  }
+  drain(): Promise<void> {
+    return Promise.resolve();
+  }
+  stop() {
+    return Promise.resolve({ code: 0, signal: null, requested: true } as never);
+  }
+  pauseOutput(): void {}
+  resumeOutput(): void {}
+  request(): Promise<unknown> {
+    return Promise.reject(new Error('not used'));
+  }
+  respond(): void {}
+  /** The server writes `message` on stdout (already routed by kind, as MCPClient does). */
+  emitFromServer(message: Record<string, unknown>): void {
+    const line = JSON.stringify({ jsonrpc: '2.0', ...message });
+    const kind =
+      message.method === undefined
+        ? 'response'
+        : message.id === undefined
+          ? 'notification'
+          : 'request';
+    this.emit(kind, JSON.parse(line) as never, line);
+  }
+}
+
+function sink(): SessionSink & { got: Wire[] } {
+  const got: Wire[] = [];
+  return { got, send: (line) => got.push(JSON.parse(line) as Wire), closed: () => undefined };
+}
+
+function harness(concurrency = 4) {
+  const upstream = new FakeUpstream();
+  const queue = new RequestQueue('svc', { concurrency, queueLimit: 16 });
+  const session = new Session(upstream as unknown as Upstream, queue, {
+    idleTimeoutMs: 0,
+    resumeWindowMs: 60_000,
+    resumeBufferMessages: 100,
+    resumeBufferBytes: 1 << 20,
+    logger: silentLogger(),
+  });
+  const fromClient = (message: Record<string, unknown>) => {
+    const text = JSON.stringify({ jsonrpc: '2.0', ...message });
+    session.handle(decodeMessage(text) as Classified, text);
+  };
+  return { upstream, session, fromClient };
+}
+
+const flush = async () => {
+  for (let i = 0; i < 5; i++) await Promise.resolve();
+};
+
+describe('Session (fake upstream)', function () {
+  it('frees the slot of a request whose server asks the client, so a ping from the handler runs at concurrency 1', async function () {
+    const { upstream, session, fromClient } = harness(1);
+    const s = sink();
+    session.attach(s);
+    fromClient({ id: 1, method: 'tools/call', params: { name: 'sample' } });
+    fromClient({ id: 2, method: 'ping' });
+    await flush();
+    expect(upstream.written.map((m) => m.id)).to.deep.equal([1]);
+    upstream.emitFromServer({ id: 0, method: 'sampling/createMessage', params: {} });
+    await flush();
+    expect(s.got.map((m) => m.method)).to.deep.equal(['sampling/createMessage']);
+    expect(upstream.written.map((m) => m.id)).to.deep.equal([1, 2]); // the ping got the slot
+    upstream.emitFromServer({ id: 2, result: {} });
+    fromClient({ id: 0, result: { content: { type: 'text', text: 'ok' } } });
+    upstream.emitFromServer({ id: 1, result: { content: [] } });
+    expect(s.got.map((m) => m.id)).to.deep.equal([0, 2, 1]);
+    expect(session.inflightCount).to.equal(0);
+    await session.close('session_closed');
+  });
+
+  it('treats a repeated initialize as a new client: the old requests are cancelled upstream, the new ids are free', async function () {
+    const { upstream, session, fromClient } = harness();
+    const first = sink();
+    session.attach(first);
+    fromClient({ id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18' } });
+    upstream.emitFromServer({ id: 0, result: { protocolVersion: '2025-06-18' } });
+    fromClient({ id: 1, method: 'tools/call', params: { name: 'slow' } });
+    upstream.emitFromServer({ id: 7, method: 'elicitation/create', params: {} });
+    session.detach();
+
+    const second = sink();
+    session.attach(second);
+    fromClient({ id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18' } });
+    expect(second.got).to.deep.equal([
+      { jsonrpc: '2.0', id: 0, result: { protocolVersion: '2025-06-18' } },
+    ]);
+    const afterInit = upstream.written.slice(2);
+    expect(afterInit).to.deep.include({
+      jsonrpc: '2.0',
+      method: 'notifications/cancelled',
+      params: { requestId: 1, reason: 'the client was replaced' },
+    });
+    expect(afterInit.find((m) => m.id === 7)?.error?.message).to.match(/gone/);
+    fromClient({ id: 1, method: 'tools/call', params: { name: 'echo' } });
+    expect(second.got.map((m) => m.error?.message)).to.deep.equal([undefined]); // no "already in use"
+    expect(upstream.written.at(-1)).to.include({ id: 1, method: 'tools/call' });
+    await session.close('session_closed');
+  });
+});
