@@ -11,9 +11,6 @@ const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 const COMMA = 0x2c;
 
-/** The next `"`, `{`, `}`, `[` or `]` at or after lastIndex. */
-const STRUCTURAL = /["{}[\]]/g;
-
 function isSpace(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 }
@@ -50,26 +47,24 @@ function skipValue(text: string, i: number): number {
   }
   let depth = 0;
   let j = i;
-  for (;;) {
-    STRUCTURAL.lastIndex = j;
-    const m = STRUCTURAL.exec(text);
-    if (m === null) return text.length; // not reached on parsed text
-    const k = m.index;
-    const d = text.charCodeAt(k);
+  while (j < text.length) {
+    const d = text.charCodeAt(j);
     if (d === QUOTE) {
-      j = skipString(text, k);
+      j = skipString(text, j);
       continue;
     }
-    j = k + 1;
+    j++;
     if (d === OPEN_BRACE || d === OPEN_BRACKET) depth++;
-    else if (--depth === 0) return j;
+    else if ((d === CLOSE_BRACE || d === CLOSE_BRACKET) && --depth === 0) return j;
   }
+  return j; // not reached on parsed text
 }
 
-/** A member name's value: the raw text between the quotes, unescaped only when it has escapes. */
-function memberName(text: string, start: number, end: number): string {
+/** True when the member name at [start, end) (quotes included) is `name`, escapes undone. */
+function isName(text: string, start: number, end: number, name: string): boolean {
+  if (end - start - 2 === name.length && text.startsWith(name, start + 1)) return true;
   const raw = text.slice(start + 1, end - 1);
-  return raw.includes('\\') ? (JSON.parse(text.slice(start, end)) as string) : raw;
+  return raw.includes('\\') && JSON.parse(text.slice(start, end)) === name;
 }
 
 /**
@@ -84,11 +79,11 @@ export function memberSpan(text: string, name: string): [number, number] | undef
     i = skipSpace(text, i);
     if (text.charCodeAt(i) !== QUOTE) return span; // '}' of an empty object
     const nameEnd = skipString(text, i);
-    const isName = memberName(text, i, nameEnd) === name;
+    const wanted = isName(text, i, nameEnd, name);
     i = skipSpace(text, nameEnd) + 1; // past ':'
     i = skipSpace(text, i);
     const valueEnd = skipValue(text, i);
-    if (isName) span = [i, valueEnd];
+    if (wanted) span = [i, valueEnd];
     i = skipSpace(text, valueEnd);
     if (text.charCodeAt(i) !== COMMA) return span;
     i++;
