@@ -12,6 +12,9 @@
 // ever slows a run down). The generator coalesces the messages one event-loop turn sends into one
 // write on every path (still one frame or line each); --write-per-message makes it write each
 // message on its own, as a naive client does, which costs the shared CPU far more.
+// CPU per request: at 32 in flight, on /mcp, /ws and supergateway, with either generator (always
+// both, whatever --write-per-message says), the CPU each process spends per request over the
+// measured window, from /proc (relay or supergateway; their servers; this generator).
 // Everything it starts is stopped on exit, on error and on Ctrl-C. Never part of `npm test`.
 
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -30,6 +33,11 @@ import {
   memoryTarget,
   restTable,
   restTargets,
+  cpuTable,
+  cpuTargets,
+  type CpuCell,
+  type CpuPathName,
+  type CpuResults,
   type BenchCell,
   type BenchPath,
   type BenchResults,
@@ -38,6 +46,7 @@ import { runLoad, type LoadSpec, type Target } from '../src/loadtest/engine.js';
 import { measureRest } from './bench/rest-bench.js';
 import { shebangNodeFlags } from './bench/relay-flags.js';
 import { median } from './bench/rest-load.js';
+import { descendantTicks, microsPerRequest, ownTicks } from './bench/proc-cpu.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const FIXTURE = join(ROOT, 'test/fixtures/server.mjs');
@@ -190,7 +199,7 @@ function freePort(): Promise<number> {
 }
 
 /** supergateway --stdio "<node> fixture" --outputTransport ws, quiet, on a free port. */
-async function startSupergateway(): Promise<{ wsUrl: string; stop(): Promise<void> }> {
+async function startSupergateway(): Promise<{ wsUrl: string; pid: number; stop(): Promise<void> }> {
   const port = await freePort();
   const args = [SUPERGATEWAY, '--stdio', `${process.execPath} ${FIXTURE}`];
   args.push('--outputTransport', 'ws', '--port', String(port), '--logLevel', 'none');
@@ -210,7 +219,7 @@ async function startSupergateway(): Promise<{ wsUrl: string; stop(): Promise<voi
     ws.terminate();
     return ok ? true : undefined;
   });
-  return { wsUrl, stop };
+  return { wsUrl, pid: child.pid!, stop };
 }
 
 /** A /mcp session, initialized and warm (one echo call answered). */
@@ -350,6 +359,68 @@ async function measure(target: Target, inFlight: number): Promise<BenchCell> {
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
 
+/**
+ * CPU per request of `relayPid` (the relay or supergateway), its descendants (the servers) and
+ * this generator, at 32 in flight, read from /proc when the measured window starts and ends.
+ */
+async function measureCpuOnce(target: Target, relayPid: number, perMessage: boolean) {
+  const read = () => ({
+    relay: ownTicks(relayPid),
+    server: descendantTicks(relayPid),
+    generator: ownTicks(process.pid),
+  });
+  type Mark = { ticks: ReturnType<typeof read>; ok: number };
+  let start: Mark | undefined;
+  let end: Mark | undefined;
+  const spec: LoadSpec = {
+    target,
+    connections: 1,
+    channels: 1,
+    inFlight: 32,
+    durationMs,
+    warmupMs: Math.max(warmupMs, 100),
+    method: 'tools/call',
+    params: { name: 'echo', arguments: { text: 'hello, mcpmux' } },
+    timeoutMs: 10_000,
+    connectTimeoutMs: 15_000,
+    headers: {},
+    writePerMessage: perMessage,
+  };
+  const r = await runLoad(spec, {
+    progressIntervalMs: 1,
+    onProgress: (p) => {
+      if (p.phase === 'measuring' && start === undefined) start = { ticks: read(), ok: p.ok };
+      if (p.phase === 'draining' && start !== undefined && end === undefined)
+        end = { ticks: read(), ok: p.ok };
+    },
+  });
+  if (r.errorCount > 0 || start === undefined || end === undefined) {
+    throw new Error(`cpu ${target.mode}: ${r.ok} ok, ${r.errorCount} errors, window not seen`);
+  }
+  const requests = end.ok - start.ok;
+  const per = (k: 'relay' | 'server' | 'generator') =>
+    Math.round(microsPerRequest(end!.ticks[k] - start!.ticks[k], requests) * 10) / 10;
+  const cell: CpuCell = {
+    relay: per('relay'),
+    server: per('server'),
+    generator: per('generator'),
+    requests,
+  };
+  const writes = perMessage ? 'per-message' : 'coalesced  ';
+  log(`  cpu ${target.mode.padEnd(6)} ${writes} ${JSON.stringify(cell)}`);
+  return cell;
+}
+
+/** The run with the lowest relay CPU of `repeat` (noise on a shared machine only adds CPU). */
+async function measureCpu(target: Target, relayPid: number, perMessage: boolean) {
+  let best: CpuCell | undefined;
+  for (let i = 0; i < repeat; i++) {
+    const cell = await measureCpuOnce(target, relayPid, perMessage);
+    if (best === undefined || cell.relay < best.relay) best = cell;
+  }
+  return best!;
+}
+
 async function measurePath(target: Target): Promise<BenchPath> {
   return { w1: await measure(target, 1), w32: await measure(target, 32) };
 }
@@ -376,6 +447,13 @@ async function main(): Promise<void> {
   const relay = await startRelay({});
   results.mcp = await measurePath({ mode: 'mcp', url: `${relay.wsUrl}/mcp/echo` });
   results.ws = await measurePath({ mode: 'ws', url: `${relay.wsUrl}/ws`, service: 'echo' });
+  const cpu = { coalesced: {}, per_message: {} } as CpuResults;
+  const cpuCells = async (path: CpuPathName, target: Target, pid: number) => {
+    cpu.coalesced[path] = await measureCpu(target, pid, false);
+    cpu.per_message[path] = await measureCpu(target, pid, true);
+  };
+  await cpuCells('mcp', { mode: 'mcp', url: `${relay.wsUrl}/mcp/echo` }, relay.pid);
+  await cpuCells('ws', { mode: 'ws', url: `${relay.wsUrl}/ws`, service: 'echo' }, relay.pid);
   const rest = await measureRest(relay.httpUrl, {
     durationMs,
     warmupMs,
@@ -386,6 +464,7 @@ async function main(): Promise<void> {
   await relay.stop();
   const gateway = await startSupergateway();
   results.supergateway = await measurePath({ mode: 'raw', url: gateway.wsUrl });
+  await cpuCells('supergateway', { mode: 'raw', url: gateway.wsUrl }, gateway.pid);
   await gateway.stop();
 
   log('memory: opening 200 sessions on a fresh relay');
@@ -407,7 +486,7 @@ async function main(): Promise<void> {
       repeat,
       writes: writePerMessage ? 'per_message' : 'coalesced',
     };
-    process.stdout.write(JSON.stringify({ ...results, rest, memory, machine, load }) + '\n');
+    process.stdout.write(JSON.stringify({ ...results, cpu, rest, memory, machine, load }) + '\n');
   } else {
     process.stdout.write(
       [
@@ -418,12 +497,15 @@ async function main(): Promise<void> {
         '',
         benchTable(results),
         '',
+        cpuTable(cpu),
+        '',
         `relay memory: ${memory.sessions} sessions, ${memory.rss_per_session_kb} KB RSS per session ` +
           `(${memory.rss_before_kb} KB → ${memory.rss_after_kb} KB; target < 50 KB)`,
         '',
         restTable(rest),
         '',
         benchTargets(results),
+        cpuTargets(cpu),
         memoryTarget(memory.rss_per_session_kb),
         restTargets(rest),
         '',

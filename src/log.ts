@@ -1,5 +1,5 @@
 // The root pino logger. info = lifecycle (connections, sessions, processes), debug = per request,
-// trace = payloads. Secrets are redacted by path, and access_token is cut out of logged URLs.
+// trace = payloads. Secrets are redacted by path, and access_token and resume (a resume token) are cut out of logged URLs.
 
 import { pino, type DestinationStream, type Logger } from 'pino';
 import type { LogLevel } from './config/types.js';
@@ -23,7 +23,7 @@ export const REDACT_PATHS = [
 
 /** Removes credentials from a URL or path before it is logged. */
 export function redactUrl(url: string): string {
-  return url.replace(/([?&]access_token=)[^&#]*/gi, '$1[Redacted]');
+  return url.replace(/([?&](?:access_token|resume)=)[^&#]*/gi, '$1[Redacted]');
 }
 
 export interface LoggerOptions {

@@ -285,7 +285,13 @@ export class Relay {
   async #prepare(target: UpgradeTarget): Promise<{ context: unknown; headers: string[] }> {
     if (target.kind !== 'direct') return { context: undefined, headers: [] };
     const prepared = await prepareDirect(this.registry, target.service, target.resumeId);
-    const headers = 'session' in prepared ? [`Mcpmux-Session: ${prepared.session.id}`] : [];
+    const headers =
+      'session' in prepared
+        ? [
+            `Mcpmux-Session: ${prepared.session.id}`,
+            `Mcpmux-Resume-Token: ${this.registry.resumeToken(prepared.session)}`,
+          ]
+        : [];
     return { context: prepared, headers };
   }
 

@@ -121,3 +121,67 @@ export function restTargets(rest: RestBench): string {
     ),
   ].join('\n');
 }
+
+// --- CPU per request (issue 17, SPEC §10 revised targets) --------------------------------------
+
+/** CPU per request in µs of each process, at 32 in flight, over the measured window. */
+export interface CpuCell {
+  relay: number;
+  server: number;
+  generator: number;
+  requests: number;
+}
+export const CPU_PATHS = ['mcp', 'ws', 'supergateway'] as const;
+export type CpuPathName = (typeof CPU_PATHS)[number];
+export type CpuWrites = 'coalesced' | 'per_message';
+export type CpuResults = Record<CpuWrites, Record<CpuPathName, CpuCell>>;
+
+const CPU_LABEL: Record<CpuPathName, string> = {
+  mcp: 'relay /mcp/echo',
+  ws: 'relay /ws',
+  supergateway: 'supergateway ws',
+};
+const WRITES_LABEL: Record<CpuWrites, string> = {
+  coalesced: 'coalesced',
+  per_message: 'per message',
+};
+
+const us = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '—').padStart(9);
+
+/** µs of CPU per request by process (the relay column is supergateway's own for its row). */
+export function cpuTable(cpu: CpuResults): string {
+  const lines = [
+    'CPU per request, 32 in flight (µs, from /proc utime+stime)',
+    `${'path'.padEnd(17)} ${'writes'.padEnd(11)}     relay    server generator  requests`,
+  ];
+  for (const writes of ['coalesced', 'per_message'] as const) {
+    for (const path of CPU_PATHS) {
+      const c = cpu[writes][path];
+      lines.push(
+        `${CPU_LABEL[path].padEnd(17)} ${WRITES_LABEL[writes].padEnd(11)} ${us(c.relay)} ${us(c.server)} ${us(c.generator)} ${String(c.requests).padStart(9)}`,
+      );
+    }
+  }
+  return lines.join('\n');
+}
+
+/**
+ * The CPU targets: the relay ≤ 0.5× supergateway on /mcp and /ws with either generator, and /ws
+ * within 10 % of /mcp.
+ */
+export function cpuTargets(cpu: CpuResults): string {
+  const lines = ['CPU targets (32 in flight):'];
+  const line = (met: boolean, text: string) => lines.push(`  ${met ? 'met ' : 'MISS'}  ${text}`);
+  for (const writes of ['coalesced', 'per_message'] as const) {
+    const c = cpu[writes];
+    const w = WRITES_LABEL[writes];
+    for (const path of ['mcp', 'ws'] as const) {
+      const ratio = c[path].relay / c.supergateway.relay;
+      const name = path === 'mcp' ? '/mcp' : '/ws ';
+      line(ratio <= 0.5, `${name} vs supergateway, ${w}: ${ratio.toFixed(2)}× (target ≤ 0.5×)`);
+    }
+    const ws = c.ws.relay / c.mcp.relay;
+    line(ws <= 1.1, `/ws vs /mcp, ${w}: ${ws.toFixed(2)}× (target ≤ 1.10×)`);
+  }
+  return lines.join('\n');
+}

@@ -68,20 +68,20 @@ export class Channel implements SessionSink {
     return this.#session;
   }
 
-  /** Creates a session, or re-attaches the detached one named `resumeId`. */
-  async open(resumeId?: string): Promise<Session> {
+  /** Creates a session, or re-attaches the detached one whose resume token is `resumeToken`. */
+  async open(resumeToken?: string): Promise<Session> {
     let session: Session;
     try {
       session =
-        resumeId === undefined
+        resumeToken === undefined
           ? await this.#registry.create(this.service)
-          : this.#registry.resumable(resumeId, this.service);
+          : this.#registry.resumable(resumeToken, this.service);
     } catch (err) {
       this.#state = 'closed';
       this.#held = [];
       throw err;
     }
-    this.bind(session, resumeId !== undefined);
+    this.bind(session, resumeToken !== undefined);
     return session;
   }
 
@@ -107,10 +107,13 @@ export class Channel implements SessionSink {
     this.#deliver(decodeMessage(text), text);
   }
 
-  /** An already-parsed JSON-RPC message (the `message` of a /ws envelope). */
-  receiveValue(value: unknown): void {
+  /**
+   * An already-parsed JSON-RPC message (the `message` of a /ws envelope) and its raw text, one
+   * line, which is what the server gets: the client's bytes, not a re-serialisation.
+   */
+  receiveValue(value: unknown, text: string): void {
     const decoded = classify(value);
-    this.#deliver(decoded, decoded.kind === 'invalid' ? '' : JSON.stringify(value));
+    this.#deliver(decoded, decoded.kind === 'invalid' ? '' : text);
   }
 
   /** The connection dropped: the session waits for a resume. */

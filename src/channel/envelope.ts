@@ -1,8 +1,11 @@
 // The mcpmux.v1 envelope codec (docs/protocol.md §2). PURE: no I/O, no clock, no node: imports.
 // Inbound: one JSON.parse per frame and a strict shape check; the JSON-RPC message inside a
-// `message` envelope is left as a parsed value (the channel validates it).
+// `message` envelope is left as a parsed value (the channel validates it) together with its raw
+// text, located in the frame (member-span.ts), which is what reaches the server's stdin.
 // Outbound: envelopes are built by string concatenation around already-serialised parts, so a
 // JSON-RPC line from a server is wrapped byte for byte, never parsed or re-serialised.
+
+import { memberSpan, oneLine } from './member-span.js';
 
 /** The WebSocket subprotocol of the multiplexed endpoint `/ws`. */
 export const MUX_SUBPROTOCOL = 'mcpmux.v1';
@@ -15,13 +18,19 @@ export const MAX_CHANNEL_LENGTH = 128;
 
 /** An envelope a client sends to the relay. */
 export type ClientEnvelope =
-  | { type: 'open'; channel: string; service: string; session?: string }
-  | { type: 'message'; channel: string; message: unknown }
+  | { type: 'open'; channel: string; service: string; resume?: string }
+  | { type: 'message'; channel: string; message: unknown; text: string }
   | { type: 'close'; channel: string };
 
 /** An envelope the relay sends to a client. */
 export type RelayEnvelope =
-  | { type: 'opened'; channel: string; session: string; resumed: boolean }
+  | {
+      type: 'opened';
+      channel: string;
+      session: string;
+      resumed: boolean;
+      resume_token: string;
+    }
   | { type: 'message'; channel: string; message: unknown }
   | { type: 'closed'; channel: string; reason: string; message: string }
   | {
@@ -39,11 +48,12 @@ export interface EnvelopeError {
   channel?: string;
 }
 
-const OPEN_MEMBERS: ReadonlySet<string> = new Set(['type', 'channel', 'service', 'session']);
+const OPEN_MEMBERS: ReadonlySet<string> = new Set(['type', 'channel', 'service', 'resume']);
 const MESSAGE_MEMBERS: ReadonlySet<string> = new Set(['type', 'channel', 'message']);
 const CLOSE_MEMBERS: ReadonlySet<string> = new Set(['type', 'channel']);
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Longest resume token accepted (a node_id of up to 128 characters, a dot, the secret). */
+const MAX_RESUME_LENGTH = 256;
 
 /** True for a valid channel name: a string of 1–128 UTF-16 code units. */
 export function isChannelName(value: unknown): value is string {
@@ -76,8 +86,9 @@ function show(value: unknown): string {
 /**
  * Parses one `/ws` text frame into a client envelope, or says why it is not one.
  * Strict: the type must be `open`, `message` or `close`; `channel` a string of 1–128 code units;
- * `service` a non-empty string (open); `session` a uuid string if present (open); `message`
- * present (message, any JSON value); no other members.
+ * `service` a non-empty string (open); `resume` a resume token if present (open; a session id
+ * cannot resume, and the old `session` member is refused); `message` present (message, any JSON
+ * value; `text` is its raw text, on one line); no other members.
  */
 export function parseEnvelope(text: string): ClientEnvelope | EnvelopeError {
   let value: unknown;
@@ -104,12 +115,16 @@ export function parseEnvelope(text: string): ClientEnvelope | EnvelopeError {
     if (typeof env.channel !== 'string') return bad('channel must be a string', undefined);
     return bad(`channel must be 1-${MAX_CHANNEL_LENGTH} characters long`, undefined);
   }
+  if (type === 'open' && 'session' in env) {
+    return bad('a session id cannot resume: pass the resume token as "resume"', channel);
+  }
   const extra = extraMember(env, allowed);
   if (extra !== undefined) return bad(`unexpected member ${show(extra)} in ${type}`, channel);
 
   if (type === 'message') {
     if (!('message' in env)) return bad('message is missing', channel);
-    return { type, channel, message: env.message };
+    const span = memberSpan(text, 'message')!;
+    return { type, channel, message: env.message, text: oneLine(text.slice(span[0], span[1])) };
   }
   if (type === 'close') return { type, channel };
 
@@ -117,21 +132,26 @@ export function parseEnvelope(text: string): ClientEnvelope | EnvelopeError {
   if (typeof service !== 'string' || service === '') {
     return bad('service must be a non-empty string', channel);
   }
-  if (!('session' in env)) return { type, channel, service };
-  const session = env.session;
-  if (typeof session !== 'string' || !UUID.test(session)) {
-    return bad('session must be a uuid string', channel);
+  if (!('resume' in env)) return { type, channel, service };
+  const resume = env.resume;
+  if (typeof resume !== 'string' || resume === '' || resume.length > MAX_RESUME_LENGTH) {
+    return bad(`resume must be a resume token (1-${MAX_RESUME_LENGTH} characters)`, channel);
   }
-  return { type, channel, service, session };
+  return { type, channel, service, resume };
 }
 
 export function isEnvelopeError(x: ClientEnvelope | EnvelopeError): x is EnvelopeError {
   return (x as { kind?: unknown }).kind === 'bad_envelope';
 }
 
-/** `{"type":"opened","channel":…,"session":…,"resumed":…}` */
-export function openedEnvelope(channel: string, session: string, resumed: boolean): string {
-  return `{"type":"opened","channel":${JSON.stringify(channel)},"session":${JSON.stringify(session)},"resumed":${resumed ? 'true' : 'false'}}`;
+/** `{"type":"opened","channel":…,"session":…,"resumed":…,"resume_token":…}` */
+export function openedEnvelope(
+  channel: string,
+  session: string,
+  resumed: boolean,
+  resumeToken: string,
+): string {
+  return `{"type":"opened","channel":${JSON.stringify(channel)},"session":${JSON.stringify(session)},"resumed":${resumed ? 'true' : 'false'},"resume_token":${JSON.stringify(resumeToken)}}`;
 }
 
 /**

@@ -20,7 +20,7 @@ export interface ChannelLink {
 
 /** What the client hands a channel's envelopes to. */
 export interface ChannelInbox {
-  opened(session: string, resumed: boolean): void;
+  opened(session: string, resumed: boolean, resumeToken: string): void;
   message(message: unknown): void;
   closed(error: MuxError): void;
   error(error: MuxError): void;

@@ -41,6 +41,7 @@ export class MuxChannel extends Listenable<MuxChannelEvents> {
   #state: MuxChannelState = 'opening';
   #session: string | undefined;
   #resumed = false;
+  #resumeToken: string | undefined;
   #closedInfo: ClosedInfo | undefined;
   #nextId = 1;
   #openTimer: ReturnType<typeof setTimeout> | undefined;
@@ -79,16 +80,24 @@ export class MuxChannel extends Listenable<MuxChannelEvents> {
       this.#finish(error);
     }, openTimeoutMs);
     register({
-      opened: (session, resumed) => this.#opened(session, resumed),
+      opened: (session, resumed, token) => this.#opened(session, resumed, token),
       message: (message) => this.#message(message),
       closed: (error) => this.#finish(error),
       error: (error) => this.#error(error),
     });
   }
 
-  /** The session's uuid (known once open): pass it to `open(service, { session })` to resume. */
+  /** The session's uuid (known once open), as GET /sessions lists it. It does not resume. */
   get session(): string | undefined {
     return this.#session;
+  }
+
+  /**
+   * The session's secret resume token (known once open): pass it to `open(service, { resume })`
+   * to resume the session after a drop. Keep it secret: whoever has it can resume the session.
+   */
+  get resumeToken(): string | undefined {
+    return this.#resumeToken;
   }
 
   /** True when the channel re-attached an existing session. */
@@ -250,10 +259,11 @@ export class MuxChannel extends Listenable<MuxChannelEvents> {
     );
   }
 
-  #opened(session: string, resumed: boolean): void {
+  #opened(session: string, resumed: boolean, resumeToken: string): void {
     if (this.#state === 'closed') return;
     clearTimeout(this.#openTimer);
     this.#session = session;
+    this.#resumeToken = resumeToken;
     this.#resumed = resumed;
     if (this.#state === 'opening') this.#state = 'open';
     this.#settleReady();

@@ -191,7 +191,7 @@ export class MuxClient extends Listenable<MuxClientEvents> {
     this.#channels.set(id, channel);
     this.#inboxes.set(id, inbox!);
     const open: Record<string, string> = { type: 'open', channel: id, service };
-    if (options.session !== undefined) open.session = options.session;
+    if (options.resume !== undefined) open.resume = options.resume;
     if (this.#state !== 'open' || !this.#link.send(JSON.stringify(open))) {
       inbox!.closed(new MuxError('connection_closed', 'the connection is closed', { channel: id }));
     }
@@ -201,7 +201,7 @@ export class MuxClient extends Listenable<MuxClientEvents> {
   /**
    * Closes every channel (stopping its session), then the WebSocket; resolves when done or after
    * `closeTimeoutMs`. With `keepSessions: true` only the socket is closed: the relay keeps the
-   * sessions for its resume_window, to be resumed with `open(service, { session })`.
+   * sessions for its resume_window, to be resumed with `open(service, { resume })`.
    * Idempotent.
    */
   close(options: { keepSessions?: boolean } = {}): Promise<void> {
@@ -249,7 +249,7 @@ export class MuxClient extends Listenable<MuxClientEvents> {
         inbox?.message(env.message);
         return;
       case 'opened':
-        inbox?.opened(env.session, env.resumed);
+        inbox?.opened(env.session, env.resumed, env.resume_token);
         return;
       case 'closed':
         inbox?.closed(new MuxError(env.reason, env.message, { channel: env.channel }));

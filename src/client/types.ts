@@ -86,8 +86,11 @@ export interface MuxClientOptions {
 export interface OpenOptions {
   /** The channel's name (1–128 characters); default `c1`, `c2`, … (the first one not in use). */
   channel?: string;
-  /** The id of a detached session to resume (within the relay's resume_window). */
-  session?: string;
+  /**
+   * The resume token of a detached session to resume (within the relay's resume_window): the
+   * {@link MuxChannel.resumeToken} its channel was given. A session id cannot resume.
+   */
+  resume?: string;
   /** Deadline for the `opened` envelope, in ms; default the client's `openTimeoutMs`. */
   timeoutMs?: number;
 }

@@ -2,6 +2,7 @@
 // default and MCPMUX_* environment variable. `configSchema` covers the fixed sections; every entry
 // of the `services` map is validated on its own against `serviceSchema`. docs/config.md is
 // generated from these two trees (src/config/docs.ts), so a key documented here is documented there.
+import { hostname } from 'node:os';
 import type { LeafSpec } from './formats.js';
 
 export type { LeafSpec } from './formats.js';
@@ -149,6 +150,16 @@ export const configSchema = {
     max_channels_per_connection: int('Channels one /ws connection may have open.', 64, 1, {
       env: 'MCPMUX_MAX_CHANNELS_PER_CONNECTION',
     }),
+    node_id: str(
+      "This relay's name, the start of every resume token it issues (`<node_id>.<secret>`), so a load balancer can route a resume to the relay that holds the session. Letters, digits, '.', '-', '_'.",
+      hostname(),
+      { env: 'MCPMUX_NODE_ID', nonEmpty: true, docDefault: 'the host name' },
+    ),
+    heartbeat_interval: secs(
+      'Seconds between WebSocket pings on /mcp and /ws; a peer that has not answered the previous ping by the next is dropped and its sessions wait resume_window. 0 = off.',
+      30,
+      { env: 'MCPMUX_HEARTBEAT_INTERVAL', min: 0 },
+    ),
     trust_proxy: bool(
       'Behind a reverse proxy: take the client address (per-address limits, logs) from the last X-Forwarded-For entry.',
       false,

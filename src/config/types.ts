@@ -67,6 +67,10 @@ export interface ServerConfig {
   /** Seconds to receive a whole request (headers and body). */
   readonly body_timeout: number;
   readonly max_channels_per_connection: number;
+  /** Start of every resume token (default: the host name). */
+  readonly node_id: string;
+  /** Seconds between WebSocket pings; 0 = no heartbeat. */
+  readonly heartbeat_interval: number;
   /** Client address from the last X-Forwarded-For entry (behind a reverse proxy). */
   readonly trust_proxy: boolean;
   /** Seconds in-flight requests get to finish on SIGTERM before sockets close. */

@@ -1,6 +1,7 @@
 // /mcp/{service}: one WebSocket = one channel = one session; frames are plain JSON-RPC.
-// The session is created (or found for ?session=) before the upgrade completes, so its id can be
-// sent in the `Mcpmux-Session` response header. A deliberate close by the client stops the
+// The session is created (or found for ?resume=<resume token>) before the upgrade completes, so its
+// id and its secret resume token can be sent in the `Mcpmux-Session` and `Mcpmux-Resume-Token`
+// response headers. A deliberate close by the client stops the
 // session; a dropped connection keeps it for resume_window (isDeliberateClose).
 
 import type { Socket } from 'node:net';
@@ -71,11 +72,11 @@ export function guarded(
 export async function prepareDirect(
   registry: SessionRegistry,
   service: string,
-  resumeId: string | undefined,
+  resumeToken: string | undefined,
 ): Promise<DirectPrepared> {
   try {
-    if (resumeId !== undefined) {
-      return { session: registry.resumable(resumeId, service), resumed: true };
+    if (resumeToken !== undefined) {
+      return { session: registry.resumable(resumeToken, service), resumed: true };
     }
     return { session: await registry.create(service), resumed: false };
   } catch (err) {

@@ -67,7 +67,8 @@ export function serveMux(ws: WebSocket, socket: Socket, ctx: MuxContext): void {
       },
       opened: (session, resumed) => {
         outflow.add(session);
-        outflow.send(openedEnvelope(name, session.id, resumed));
+        const token = ctx.registry.resumeToken(session);
+        outflow.send(openedEnvelope(name, session.id, resumed, token));
       },
       pauseInput,
       closed: (reason: Reason, message: string) => {
@@ -79,7 +80,7 @@ export function serveMux(ws: WebSocket, socket: Socket, ctx: MuxContext): void {
       maxHeldBytes: ctx.maxBufferedBytes,
     });
     channels.set(name, channel);
-    channel.open(env.session).then(
+    channel.open(env.resume).then(
       (session) => ctx.logger.debug({ channel: name, session: session.id }, 'mux channel open'),
       (err: unknown) => {
         if (channels.get(name) === channel) channels.delete(name);
@@ -97,7 +98,7 @@ export function serveMux(ws: WebSocket, socket: Socket, ctx: MuxContext): void {
         errorEnvelope('unknown_channel', `channel ${env.channel} is not open`, env.channel),
       );
     }
-    if (env.type === 'message') channel.receiveValue(env.message);
+    if (env.type === 'message') channel.receiveValue(env.message, env.text);
     else void channel.close('session_closed');
     return true;
   };

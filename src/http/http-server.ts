@@ -14,6 +14,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { startHeartbeat } from './heartbeat.js';
 import type { Config } from '../config/types.js';
 import { McpmuxError, REASONS, type Reason } from '../errors.js';
 import { httpTimeouts, reasonOnOversize } from './http-limits.js';
@@ -188,7 +189,7 @@ export function upgradeTarget(url: URL): UpgradeTarget | undefined {
   } catch {
     return undefined;
   }
-  return { kind: 'direct', service, resumeId: url.searchParams.get('session') ?? undefined };
+  return { kind: 'direct', service, resumeId: url.searchParams.get('resume') ?? undefined };
 }
 
 function refuseUpgrade(
@@ -282,6 +283,12 @@ export function createHttpServer(
       refuseUpgrade(socket, 404, 'not_found', `no WebSocket endpoint at ${url.pathname}`);
       return;
     }
+    if (target.kind === 'direct' && url.searchParams.has('session')) {
+      // Only the secret resume token resumes; a session id is listed by GET /sessions.
+      const why = 'a session id cannot resume: pass the resume token as ?resume=';
+      refuseUpgrade(socket, 400, 'bad_input', why);
+      return;
+    }
     try {
       handlers.checkUpgrade(req, target, url);
     } catch (err) {
@@ -310,6 +317,7 @@ export function createHttpServer(
           completed = true;
           handlers.upgrading?.(socket);
           reasonOnOversize(ws, config.server.max_message_bytes);
+          startHeartbeat(ws, config.server.heartbeat_interval);
           handlers.connection(ws, socket, target, context, req);
         });
       }, prepareFailed)

@@ -6,6 +6,7 @@ import { McpmuxError, type Reason } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { MCPManager } from './mcp-manager.js';
 import { RequestQueue } from './request-queue.js';
+import { ResumeTokens } from './resume-tokens.js';
 import { Session, type RequestObserver } from './session.js';
 
 export interface CreateSessionOptions {
@@ -27,6 +28,7 @@ export class SessionRegistry {
   readonly #sessions = new Map<string, Session>();
   readonly #queues = new Map<string, RequestQueue>();
   readonly #observer: SessionRegistryOptions['observer'];
+  readonly #tokens: ResumeTokens<Session>;
   #accepting = true;
 
   constructor(
@@ -39,6 +41,7 @@ export class SessionRegistry {
     this.#config = config;
     this.#log = logger;
     this.#observer = options.observer;
+    this.#tokens = new ResumeTokens(config.server.node_id);
   }
 
   get size(): number {
@@ -86,20 +89,33 @@ export class SessionRegistry {
       resumeBufferMessages: this.#config.session.resume_buffer_messages,
       resumeBufferBytes: this.#config.session.max_resume_buffer_bytes,
       logger: this.#log.child({ service, session: client.sessionId }),
-      onClosed: (s) => this.#sessions.delete(s.id),
+      onClosed: (s) => {
+        this.#sessions.delete(s.id);
+        this.#tokens.forget(s);
+      },
       observer: this.#observer?.(service),
     });
     this.#sessions.set(session.id, session);
+    this.#tokens.issue(session);
     this.#log.info({ service, session: session.id, pid: client.pid }, 'session opened');
     return session;
   }
 
-  /** A detached session to re-attach, or why not. */
-  resumable(id: string, service?: string): Session {
-    const session = this.#sessions.get(id);
+  /** The secret resume token of `session`, for its opener only (never list or log it). */
+  resumeToken(session: Session): string {
+    return this.#tokens.tokenOf(session) ?? '';
+  }
+
+  /**
+   * The detached session whose resume token is `token`, or why not. A session id does not resume;
+   * errors never repeat the token.
+   */
+  resumable(token: string, service?: string): Session {
+    const session = this.#tokens.find(token);
     if (session === undefined || (service !== undefined && session.serviceName !== service)) {
-      throw new McpmuxError('unknown_session', `no session ${id} to resume`, { session: id });
+      throw new McpmuxError('unknown_session', 'no session to resume with that resume token');
     }
+    const id = session.id;
     if (session.state === 'attached') {
       throw new McpmuxError('session_in_use', `session ${id} is attached to another channel`);
     }

@@ -99,6 +99,8 @@ export function testConfig(
       headers_timeout: 10,
       body_timeout: 60,
       max_channels_per_connection: 64,
+      node_id: 'test-node',
+      heartbeat_interval: 30,
       trust_proxy: false,
       shutdown_grace: 5,
       ...options.server,

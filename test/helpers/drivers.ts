@@ -9,6 +9,8 @@ export type Mode = 'direct' | 'mux';
 export interface ChannelDriver {
   mode: Mode;
   sessionId: string;
+  /** The secret resume token the relay gave this channel's opener. */
+  resumeToken: string;
   /** A JSON-RPC message (object) or a raw frame (string) to the server. */
   send(message: unknown): void;
   /** The next JSON-RPC message from the relay for this channel. */
@@ -36,14 +38,15 @@ const reasonByClose = new Map<number, Reason>(
 async function openDirect(
   relay: TestRelay,
   service: string,
-  session?: string,
+  resume?: string,
 ): Promise<ChannelDriver> {
-  const query = session === undefined ? '' : `?session=${session}`;
+  const query = resume === undefined ? '' : `?resume=${encodeURIComponent(resume)}`;
   const cursor = await WsCursor.connect(relay.ws(`/mcp/${service}${query}`), 'mcp');
   return {
     mode: 'direct',
     cursor,
     sessionId: cursor.headers['mcpmux-session'] ?? '',
+    resumeToken: cursor.headers['mcpmux-resume-token'] ?? '',
     send: (m) => cursor.send(m),
     next: (t) => cursor.next(t),
     until: (p, t) => cursor.until(p, t),
@@ -56,13 +59,9 @@ async function openDirect(
   };
 }
 
-async function openMux(
-  relay: TestRelay,
-  service: string,
-  session?: string,
-): Promise<ChannelDriver> {
+async function openMux(relay: TestRelay, service: string, resume?: string): Promise<ChannelDriver> {
   const cursor = await WsCursor.connect(relay.ws('/ws'), 'mcpmux.v1');
-  cursor.send({ type: 'open', channel: 'c1', service, ...(session !== undefined && { session }) });
+  cursor.send({ type: 'open', channel: 'c1', service, ...(resume !== undefined && { resume }) });
   const opened = await cursor.next();
   if (opened.type !== 'opened') throw new Error(`open failed: ${JSON.stringify(opened)}`);
   const next = async (t?: number) => {
@@ -75,6 +74,7 @@ async function openMux(
     mode: 'mux',
     cursor,
     sessionId: opened.session,
+    resumeToken: opened.resume_token,
     send: (m) =>
       cursor.send(
         typeof m === 'string'
@@ -100,6 +100,7 @@ async function openMux(
   };
 }
 
-export function openChannel(mode: Mode, relay: TestRelay, service: string, session?: string) {
-  return mode === 'direct' ? openDirect(relay, service, session) : openMux(relay, service, session);
+/** Opens a channel on `service`, or resumes the session whose resume token is `resume`. */
+export function openChannel(mode: Mode, relay: TestRelay, service: string, resume?: string) {
+  return mode === 'direct' ? openDirect(relay, service, resume) : openMux(relay, service, resume);
 }

@@ -159,6 +159,7 @@ const envelopeText = fc.oneof(
           channel: channelName,
           service: fc.oneof(fc.constantFrom('echo', 'nope', ''), fc.jsonValue({ maxDepth: 1 })),
           session: fc.oneof(fc.uuid(), fc.jsonValue({ maxDepth: 1 })),
+          resume: fc.oneof(fc.uuid(), fc.string(), fc.jsonValue({ maxDepth: 1 })),
           message: fc.oneof(rpcLike, fc.jsonValue({ maxDepth: 3 })),
         },
         { requiredKeys: [] },

@@ -557,7 +557,8 @@ describe('relay limits and endpoint edges', function () {
       // the slow client's connection drops; the session waits for a resume
       c.ws.terminate();
       await waitFor(() => session.state === 'detached', 5000, 'the session to detach');
-      const again = await WsCursor.connect(r.ws(`/mcp/fixture?session=${sessionId}`), 'mcp');
+      const token = encodeURIComponent(c.headers['mcpmux-resume-token']!);
+      const again = await WsCursor.connect(r.ws(`/mcp/fixture?resume=${token}`), 'mcp');
       cursors.push(again);
       // what the server writes from now on reaches the resumed client, ending with the reply
       const { match } = await again.until((m) => m.id === 1, 15_000);
@@ -607,7 +608,8 @@ describe('relay limits and endpoint edges', function () {
       const growthMb = (rssPeak - rssBefore) / MiB;
       expect(growthMb, `rss growth ${growthMb.toFixed(1)} MB`).to.be.lessThan(150);
       // and the session cannot be resumed
-      const again = await WsCursor.connect(r.ws(`/mcp/fixture?session=${sessionId}`), 'mcp');
+      const token = encodeURIComponent(c.headers['mcpmux-resume-token']!);
+      const again = await WsCursor.connect(r.ws(`/mcp/fixture?resume=${token}`), 'mcp');
       cursors.push(again);
       expect((await again.expectClose()).code).to.equal(4009); // unknown_session
     });

@@ -20,8 +20,8 @@ for (const mode of ['direct', 'mux'] as Mode[]) {
   describe(`relay semantics over ${mode === 'direct' ? '/mcp/{service}' : '/ws'}`, function () {
     let relay: TestRelay;
     const channels: ChannelDriver[] = [];
-    const open = async (service = 'fixture', session?: string) => {
-      const ch = await openChannel(mode, relay, service, session);
+    const open = async (service = 'fixture', resume?: string) => {
+      const ch = await openChannel(mode, relay, service, resume);
       channels.push(ch);
       return ch;
     };
@@ -219,8 +219,8 @@ for (const mode of ['direct', 'mux'] as Mode[]) {
         5000,
         'request to finish while detached',
       );
-      const again = await open('fixture', ch.sessionId);
-      if (mode === 'mux') expect(again.sessionId).to.equal(ch.sessionId);
+      const again = await open('fixture', ch.resumeToken);
+      expect(again.sessionId).to.equal(ch.sessionId);
       const got = [];
       for (let i = 0; i < 5; i++) got.push(await again.next());
       expect(got.slice(0, 4).map((m) => m.params.progress)).to.deep.equal([1, 2, 3, 4]);

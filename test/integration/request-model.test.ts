@@ -1,7 +1,7 @@
 // The request model with the official SDK Client over /mcp/{service} and over /ws (mcpmux/client's
 // channel transport), against the fixture server: progress extends the deadline (fix 4), a
 // request from a sampling handler at concurrency 1 (fix 5), a new Client resuming a session that
-// had a request in flight (fixes 1 and 2), and `await open({ session })` then `.transport()`
+// had a request in flight (fixes 1 and 2), and `await open({ resume })` then `.transport()`
 // keeping the resumed session's buffered output (fix 3).
 
 import { expect } from 'chai';
@@ -49,9 +49,9 @@ describe('the request model with the SDK Client (fixture server)', function () {
     return relay;
   }
 
-  async function direct(name: string, session?: string) {
+  async function direct(name: string, resumeToken?: string) {
     const url = new URL(relay!.ws('/mcp/fixture'));
-    if (session !== undefined) url.searchParams.set('session', session);
+    if (resumeToken !== undefined) url.searchParams.set('resume', resumeToken);
     const transport = new WebSocketClientTransport(url);
     const peer = sdkClient(name);
     clients.push(peer.client);
@@ -118,6 +118,8 @@ describe('the request model with the SDK Client (fixture server)', function () {
     await start();
     const first = await direct('first');
     const id = sessionId();
+    // The token the opener got in the 101 header (the SDK transport does not show headers).
+    const token = relay!.relay.registry.resumeToken(relay!.relay.registry.all()[0]!);
     // id 1 (token 1) is in flight when the connection drops without a close frame.
     const slow = first.client.callTool(
       { name: 'progress', arguments: { steps: 1000, ms: 20 } },
@@ -129,7 +131,7 @@ describe('the request model with the SDK Client (fixture server)', function () {
     (first.transport as unknown as { _socket: WebSocket })._socket.terminate();
     await waitFor(() => relay!.relay.registry.all()[0]!.state === 'detached', DEADLINE_MS);
 
-    const second = await direct('second', id);
+    const second = await direct('second', token);
     expect(relay!.relay.registry.all().map((s) => s.id)).to.deep.equal([id]);
     const progress: Progress[] = [];
     // The new Client's ids start again: its id 1 and progress token 1 are the old ones.
@@ -148,7 +150,7 @@ describe('the request model with the SDK Client (fixture server)', function () {
     expect(unknown).to.deep.equal([]);
   });
 
-  it('gives `await open({ session })` then .transport() the buffered messages (fix 3, /ws)', async function () {
+  it('gives `await open({ resume })` then .transport() the buffered messages (fix 3, /ws)', async function () {
     await start();
     const m1 = await mux();
     const channel = await m1.open('fixture');
@@ -158,7 +160,7 @@ describe('the request model with the SDK Client (fixture server)', function () {
       clientInfo: { name: 'raw', version: '1' },
     });
     channel.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
-    const session = channel.session!;
+    const resume = channel.resumeToken!;
     // A request in flight when the socket drops: its answer is buffered for the resume.
     channel.send({
       jsonrpc: '2.0',
@@ -170,7 +172,7 @@ describe('the request model with the SDK Client (fixture server)', function () {
     await m1.close({ keepSessions: true });
     await waitFor(() => relay!.relay.registry.all()[0]!.inflightCount === 0, DEADLINE_MS);
 
-    const resumed = await (await mux()).open('fixture', { session });
+    const resumed = await (await mux()).open('fixture', { resume });
     expect(resumed.resumed).to.equal(true);
     const transport = resumed.transport();
     const got: unknown[] = [];

@@ -15,6 +15,7 @@ import {
 } from '../../src/channel/envelope.js';
 
 const UUID = '0b9e4c1a-7d2f-4e8a-9c3b-5f6a7b8c9d0e';
+const TOKEN = 'relay-1.q2v8yWmC0n4H3XJ0d8m0aP1sE9bQk7uVfT6rZ5yL4wA';
 
 function parsed(text: string): ClientEnvelope {
   const env = parseEnvelope(text);
@@ -44,24 +45,14 @@ describe('envelope', () => {
       });
     });
 
-    it('an open envelope that resumes a session', () => {
-      const text = JSON.stringify({ type: 'open', channel: 'c1', service: 'todo', session: UUID });
+    it('an open envelope that resumes with a resume token', () => {
+      const text = JSON.stringify({ type: 'open', channel: 'c1', service: 'todo', resume: TOKEN });
       expect(parsed(text)).to.deep.equal({
         type: 'open',
         channel: 'c1',
         service: 'todo',
-        session: UUID,
+        resume: TOKEN,
       });
-    });
-
-    it('an upper-case uuid as session', () => {
-      const text = JSON.stringify({
-        type: 'open',
-        channel: 'c1',
-        service: 'todo',
-        session: UUID.toUpperCase(),
-      });
-      expect(parsed(text)).to.have.property('session', UUID.toUpperCase());
     });
 
     it('a message envelope, leaving the message as a parsed value', () => {
@@ -72,13 +63,15 @@ describe('envelope', () => {
         type: 'message',
         channel: 'c1',
         message: { jsonrpc: '2.0', id: 0, method: 'ping' },
+        text: '{"jsonrpc":"2.0","id":0,"method":"ping"}',
       });
     });
 
     it('a message envelope whose message is not JSON-RPC (validated elsewhere)', () => {
       for (const message of [null, 0, 'x', [], [1, 2], false]) {
+        const text = JSON.stringify(message);
         const env = parsed(JSON.stringify({ type: 'message', channel: 'c', message }));
-        expect(env).to.deep.equal({ type: 'message', channel: 'c', message });
+        expect(env).to.deep.equal({ type: 'message', channel: 'c', message, text });
       }
     });
 
@@ -171,12 +164,20 @@ describe('envelope', () => {
       }
     });
 
-    it('an open whose session is not a uuid string', () => {
-      for (const session of ['', 'abc', UUID + 'x', UUID.replaceAll('-', ''), 42, null]) {
+    it('an open whose resume is not a token string', () => {
+      for (const resume of ['', 'x'.repeat(257), 42, null, {}]) {
+        const env = rejected(JSON.stringify({ type: 'open', channel: 'c1', service: 't', resume }));
+        expect(env.detail).to.match(/resume/);
+        expect(env).to.have.property('channel', 'c1');
+      }
+    });
+
+    it('an open that tries to resume by session id (only the token resumes)', () => {
+      for (const session of [UUID, TOKEN]) {
         const env = rejected(
           JSON.stringify({ type: 'open', channel: 'c1', service: 't', session }),
         );
-        expect(env.detail).to.match(/session/);
+        expect(env.detail).to.match(/session id cannot resume/);
         expect(env).to.have.property('channel', 'c1');
       }
     });
@@ -210,17 +211,19 @@ describe('envelope', () => {
 
   describe('relay envelopes', () => {
     it('opened', () => {
-      expect(JSON.parse(openedEnvelope('c1', UUID, false))).to.deep.equal({
+      expect(JSON.parse(openedEnvelope('c1', UUID, false, TOKEN))).to.deep.equal({
         type: 'opened',
         channel: 'c1',
         session: UUID,
         resumed: false,
+        resume_token: TOKEN,
       });
-      expect(JSON.parse(openedEnvelope('c"2', UUID, true))).to.deep.equal({
+      expect(JSON.parse(openedEnvelope('c"2', UUID, true, TOKEN))).to.deep.equal({
         type: 'opened',
         channel: 'c"2',
         session: UUID,
         resumed: true,
+        resume_token: TOKEN,
       });
     });
 
@@ -279,6 +282,7 @@ describe('envelope', () => {
         type: 'message',
         channel: 'c"1',
         message: { jsonrpc: '2.0', method: 'x' },
+        text: '{"jsonrpc":"2.0","method":"x"}',
       });
     });
   });

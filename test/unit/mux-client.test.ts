@@ -205,7 +205,7 @@ describe('MuxClient', () => {
   it('names channels c1, c2, … and resumes a session when asked', async () => {
     const [mux, side] = await connect();
     const first = mux.openChannel('todo');
-    const second = mux.openChannel('todo', { session: UUID2 });
+    const second = mux.openChannel('todo', { resume: 'node-a.TOKEN2' });
     const named = mux.openChannel('memory', { channel: 'my "memory" 😀' });
     expect([first.id, second.id, named.id]).to.deep.equal(['c1', 'c2', 'my "memory" 😀']);
     expect(await side.next()).to.deep.equal({ type: 'open', channel: 'c1', service: 'todo' });
@@ -213,12 +213,14 @@ describe('MuxClient', () => {
       type: 'open',
       channel: 'c2',
       service: 'todo',
-      session: UUID2,
+      resume: 'node-a.TOKEN2',
     });
     expect((await side.next()).channel).to.equal('my "memory" 😀');
-    side.send({ type: 'opened', channel: 'c2', session: UUID2, resumed: true });
+    const opened = { session: UUID2, resumed: true, resume_token: 'node-a.TOKEN2' };
+    side.send({ type: 'opened', channel: 'c2', ...opened });
     const resumed = await second.ready;
     expect(resumed.session).to.equal(UUID2);
+    expect(resumed.resumeToken).to.equal('node-a.TOKEN2');
     expect(resumed.resumed).to.equal(true);
     expect(() => mux.openChannel('todo', { channel: 'c1' })).to.throw(/already in use/);
     expect(() => mux.openChannel('todo', { channel: '' })).to.throw(RangeError);
