@@ -4,15 +4,20 @@
 // Screenshots of each state go to test-artifacts/dashboard/. Without /usr/bin/chromium the
 // suite is skipped, with the reason.
 import { expect } from 'chai';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import {
+  expectText as textIn,
+  HAVE_CHROMIUM,
+  launchChromium,
+  NO_CHROMIUM,
+  type Browser,
+} from '../helpers/chromium.js';
 import { fixtureService, ROOT } from '../helpers/config.js';
 import { bearer, connectWs } from '../helpers/http.js';
 import { INIT_PARAMS, startRelay, type TestRelay } from '../helpers/relay.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(ROOT, 'test-artifacts/dashboard');
 const TOKEN = 'dashboard-test-token';
 /** Generous: a live change reaches the page within one snapshot tick (1 s) plus rendering. */
@@ -21,42 +26,26 @@ const LIVE_MS = 10_000;
 describe('dashboard in Chromium', function () {
   this.timeout(60_000);
   let relay: TestRelay;
-  let context: BrowserContext;
+  let browser: Browser | undefined;
   let page: Page;
-  let profile: string;
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      this.skip(); // reason: no Debian chromium at /usr/bin/chromium (apt-get install chromium)
+    if (!HAVE_CHROMIUM) {
+      console.log(`      skipped: ${NO_CHROMIUM}`);
+      this.skip();
     }
     mkdirSync(ARTIFACTS, { recursive: true });
     relay = await startRelay(
       { fixture: fixtureService(), todo: fixtureService([], { description: 'second service' }) },
       { server: { auth_token: TOKEN } },
     );
-    profile = mkdtempSync(join(tmpdir(), 'mcpmux-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1280, height: 860 },
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
-    page = context.pages()[0] ?? (await context.newPage());
+    browser = await launchChromium();
+    page = browser.page;
   });
 
   after(async () => {
-    await context?.close();
+    await browser?.close();
     await relay?.close();
-    if (profile !== undefined) rmSync(profile, { recursive: true, force: true });
   });
 
   const shot = (name: string) =>
@@ -135,14 +124,5 @@ describe('dashboard in Chromium', function () {
   });
 });
 
-/** Waits until the text of the element `selector` contains `text` (the page updates on its own). */
-async function expectText(page: Page, selector: string, text: string): Promise<void> {
-  try {
-    // A string: it runs in the page (this file is compiled without the DOM's types).
-    const check = `document.querySelector(${JSON.stringify(selector)})?.textContent?.includes(${JSON.stringify(text)}) === true`;
-    await page.waitForFunction(check, undefined, { timeout: LIVE_MS });
-  } catch {
-    const last = await page.textContent(selector);
-    throw new Error(`expected "${text}" in ${selector}, found "${last ?? ''}"`);
-  }
-}
+const expectText = (page: Page, selector: string, text: string) =>
+  textIn(page, selector, text, LIVE_MS);
