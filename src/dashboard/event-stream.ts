@@ -72,10 +72,11 @@ export class EventStream {
     res.once('close', drop);
     req.once('close', drop);
     res.write(`retry: 2000\n${frame(this.#options.snapshot(false))}`);
-    this.#timer ??= setInterval(() => this.#tick(), this.#options.intervalMs);
+    this.#timer ??= setInterval(() => this.tick(), this.#options.intervalMs);
   }
 
-  #tick(): void {
+  /** One snapshot to every stream that can take it (the timer calls it; tests may too). */
+  tick(): void {
     if (this.#streams.size === 0) {
       clearInterval(this.#timer);
       this.#timer = undefined;
