@@ -50,10 +50,10 @@ export async function expectText(
   text: string,
   timeoutMs = 10_000,
 ): Promise<void> {
-  // A string: it runs in the page (tests are compiled without the DOM's types).
-  const check = `document.querySelector(${JSON.stringify(selector)})?.textContent?.includes(${JSON.stringify(text)}) === true`;
+  // A locator, not waitForFunction: the dashboard's CSP forbids eval, which a polled string
+  // predicate needs in the page.
   try {
-    await page.waitForFunction(check, undefined, { timeout: timeoutMs });
+    await page.locator(selector).filter({ hasText: text }).first().waitFor({ timeout: timeoutMs });
   } catch {
     const last = await page.textContent(selector);
     throw new Error(`expected "${text}" in ${selector}, found "${last ?? ''}"`);

@@ -43,13 +43,17 @@ describe('dashboard in Chromium', function () {
     page = browser.page;
   });
 
+  afterEach(async function () {
+    // A failed step may leave the page's session open: end everything so no process outlives it.
+    if (this.currentTest?.state === 'failed') await relay?.close();
+  });
+
   after(async () => {
     await browser?.close();
     await relay?.close();
   });
 
-  const shot = (name: string) =>
-    page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+  const shot = (name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
 
   it('asks for the token, keeps it for the tab only, then shows the services', async () => {
     await page.goto(relay.url + '/');
