@@ -8,7 +8,13 @@ import type { SessionStats } from '../sessions/session.js';
 import { TrafficWindow, type TrafficReading, type TrafficView } from './traffic.js';
 
 export interface DashboardSources {
-  services(): Iterable<{ name: string; description: string; enabled: boolean }>;
+  services(): Iterable<{
+    name: string;
+    description: string;
+    enabled: boolean;
+    concurrency: number;
+    queueLimit: number;
+  }>;
   sessions(): Iterable<{ id: string; serviceName: string; stats(): SessionStats }>;
   queue(service: string): RequestQueueStats | undefined;
   traffic(service: string): TrafficReading;
@@ -103,8 +109,8 @@ export class SnapshotMaker {
         queue: {
           waiting: q?.waiting ?? 0,
           running: q?.running ?? 0,
-          concurrency: q?.concurrency ?? 0,
-          limit: q?.queueLimit ?? 0,
+          concurrency: q?.concurrency ?? s.concurrency,
+          limit: q?.queueLimit ?? s.queueLimit,
         },
         traffic: advance ? window.tick(reading, nowMs) : window.view(total),
       });
