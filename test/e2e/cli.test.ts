@@ -307,7 +307,7 @@ describe('mcpmux command (dist/cli.js)', function () {
       expect(cli.logs().some((e) => e.msg === 'shut down')).to.equal(true);
     });
 
-    it('lets the origins given with --allow-origin (repeatable) use the relay, and no other', async function () {
+    it('lets the origins given with --allow-origin (repeatable) use the relay, and no other; serves the dashboard', async function () {
       this.timeout(30_000);
       const dev = 'http://localhost:5173';
       const other = 'http://127.0.0.1:5174';
@@ -318,6 +318,11 @@ describe('mcpmux command (dist/cli.js)', function () {
       const foreign = await probe('http://evil.example');
       expect(foreign.status).to.equal(403);
       expect(((await foreign.json()) as { reason: string }).reason).to.equal('forbidden_origin');
+      // the dashboard's files resolve from dist/ to the package's web/ directory
+      const page = await fetch(`${url}/`);
+      expect(page.status).to.equal(200);
+      expect(await page.text()).to.contain('/dashboard/app.js');
+      expect((await fetch(`${url}/dashboard/playground.js`)).status).to.equal(200);
     });
 
     it('leaves no server process alive when the relay is killed with SIGKILL', async function () {
