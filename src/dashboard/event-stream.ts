@@ -40,7 +40,7 @@ export class EventStream {
   }
 
   /** Answers GET /events (auth already checked by the router's guard). */
-  serve(req: IncomingMessage, res: ServerResponse): void {
+  serve(_req: IncomingMessage, res: ServerResponse): void {
     if (this.#closed) {
       sendError(res, 'shutting_down', 'the relay is shutting down');
       return;
@@ -68,9 +68,8 @@ export class EventStream {
     const stream: Stream = { res, skipped: 0 };
     if (this.#streams.size === 0) this.#options.restart?.();
     this.#streams.add(stream);
-    const drop = () => this.#streams.delete(stream);
-    res.once('close', drop);
-    req.once('close', drop);
+    // The response's 'close' is the connection going away (the request's may come earlier).
+    res.once('close', () => this.#streams.delete(stream));
     res.write(`retry: 2000\n${frame(this.#options.snapshot(false))}`);
     this.#timer ??= setInterval(() => this.tick(), this.#options.intervalMs);
   }
