@@ -1,4 +1,5 @@
-// ESLint flat config: typescript-eslint's strict type-checked rules for src/ and test/.
+// ESLint flat config: typescript-eslint's strict type-checked rules for src/ and test/; the
+// recommended rules for the browser's plain ES modules (web/, examples/browser/).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -11,6 +12,7 @@ export default tseslint.config(
       '**/*.mjs',
       '**/*.cjs',
       'eslint.config.js',
+      'test-artifacts/**',
     ],
   },
   js.configs.recommended,
@@ -40,6 +42,33 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-class-instance-assignment': 'off',
       '@typescript-eslint/no-unsafe-return': 'off',
       '@typescript-eslint/no-redundant-type-constituents': 'off',
+    },
+  },
+  {
+    // The dashboard page: plain browser ES modules, shipped as written (no types, no build).
+    files: ['web/**/*.js', 'examples/browser/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        [
+          'document',
+          'window',
+          'location',
+          'sessionStorage',
+          'fetch',
+          'WebSocket',
+          'URL',
+          'TextDecoderStream',
+          'AbortController',
+          'Node',
+          'Option',
+          'setTimeout',
+          'clearTimeout',
+          'console',
+        ].map((name) => [name, 'readonly']),
+      ),
     },
   },
 );

@@ -6,7 +6,7 @@
 // the burst of allocation while sessions open grows it, and that, not the sessions, is most of the
 // relay's resident memory (docs/operations.md, "Memory"). npm start passes the same flag.
 //
-//   mcpmux [--config FILE] [--host H] [--port N] [--log-level L]   run the relay
+//   mcpmux [--config FILE] [--host H] [--port N] [--log-level L] [--allow-origin O]...  run it
 //   mcpmux --check [--config FILE]                                  validate, print, exit 0/1
 //   mcpmux loadtest --url URL --service NAME [...]                  drive a running relay
 
@@ -24,7 +24,7 @@ const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const USAGE = `mcpmux ${VERSION} — WebSocket multiplexing relay for stdio MCP servers
 
 Usage:
-  mcpmux [--config FILE] [--host HOST] [--port PORT] [--log-level LEVEL]
+  mcpmux [--config FILE] [--host HOST] [--port PORT] [--log-level LEVEL] [--allow-origin ORIGIN]...
   mcpmux --check [--config FILE]
   mcpmux loadtest --url URL --service NAME [options]   (mcpmux loadtest --help)
 
@@ -33,6 +33,9 @@ Options:
       --host HOST       listen address (overrides server.host / MCPMUX_HOST)
       --port PORT       listen port; 0 picks a free one (overrides server.port / MCPMUX_PORT)
       --log-level LEVEL fatal|error|warn|info|debug|trace|silent
+      --allow-origin ORIGIN
+                        a browser Origin (scheme://host[:port]) allowed to use the relay, e.g.
+                        http://localhost:5173; repeatable; added to server.allowed_origins
       --check           validate the config, print the services, exit 0 (valid) or 1
   -h, --help            this text
   -v, --version         print the version
@@ -58,6 +61,7 @@ async function main(argv: string[]): Promise<number> {
       host: { type: 'string' },
       port: { type: 'string' },
       'log-level': { type: 'string' },
+      'allow-origin': { type: 'string', multiple: true },
       check: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
@@ -82,6 +86,7 @@ async function main(argv: string[]): Promise<number> {
         ...(values.host !== undefined && { host: values.host }),
         ...(values.port !== undefined && { port: values.port }),
         ...(values['log-level'] !== undefined && { logLevel: values['log-level'] }),
+        ...(values['allow-origin'] !== undefined && { allowOrigins: values['allow-origin'] }),
       },
     });
   } catch (err) {

@@ -27,6 +27,9 @@ import { RestSessions } from './endpoints/rest-sessions.js';
 import { GatewayLimits, sendGatewayRefusal } from './http/gateway-limits.js';
 import { Router, type Route, type RouteGuard } from './http/routes.js';
 import { SecurityLog } from './http/security-log.js';
+import { addDashboard } from './dashboard/dashboard.js';
+import { addUpgradeProbe } from './http/upgrade-probe.js';
+import { OUTCOMES } from './http/metrics.js';
 
 export const VERSION = '0.1.0';
 
@@ -62,6 +65,7 @@ export class Relay {
   #address: AddressInfo | undefined;
   readonly #stopStepMs: number;
   #sandboxClaim: string | undefined;
+  #dashboard: { close(): void } | undefined;
 
   constructor(config: Config, options: RelayOptions = {}) {
     const problem = serverProblems(config.server)[0];
@@ -116,6 +120,13 @@ export class Relay {
         const { text, contentType } = await this.metrics.render();
         sendText(res, 200, text, contentType);
       },
+    });
+    if (config.server.dashboard) this.#dashboard = this.#addDashboard();
+    addUpgradeProbe(this.router, (req, url, service) => {
+      if (this.#state !== 'ready')
+        throw new McpmuxError('shutting_down', 'the relay is not accepting connections');
+      this.#access.probeUpgrade(req, url);
+      if (service !== undefined) this.manager.getService(service);
     });
     addRestRoutes(this.router, {
       manager: this.manager,
@@ -234,6 +245,7 @@ export class Relay {
       ? new Promise<void>((resolve) => server.close(() => resolve()))
       : Promise.resolve();
     server.closeIdleConnections();
+    this.#dashboard?.close();
     this.registry.stopAccepting();
     await this.registry.drained(this.config.server.shutdown_grace * 1000);
     // Past the grace: every request still in flight is answered with shutting_down and every
@@ -328,6 +340,23 @@ export class Relay {
         checkService: (name) => this.manager.getService(name),
       });
     }
+  }
+
+  /** GET / (the page), /dashboard/* (its files), /events (live snapshots, behind auth). */
+  #addDashboard(): { close(): void } {
+    return addDashboard(this.router, {
+      services: () => this.manager.services.values(),
+      sessions: () => this.registry.all(),
+      queue: (name) => this.registry.queues().get(name)?.stats(),
+      traffic: (name) => {
+        const stats = this.metrics.requestStats(name);
+        const outcomes: Record<string, number> = {};
+        OUTCOMES.forEach((o, i) => (outcomes[o] = stats.outcomes[i] ?? 0));
+        return { outcomes, bounds: stats.duration.bounds, counts: stats.duration.counts };
+      },
+      processes: (name) => this.manager.processCount(name),
+      relayState: () => this.#state,
+    });
   }
 
   #addHealthRoutes(): void {

@@ -51,7 +51,7 @@ Units: seconds for timeouts and windows, bytes for \`*_bytes\`, MiB for \`*_mb\`
 ## Precedence
 
 Schema defaults < the config file < environment variables (\`MCPMUX_*\`, listed below) < command-line
-flags (\`--host\`, \`--port\`, \`--log-level\`).
+flags (\`--host\`, \`--port\`, \`--log-level\`; \`--allow-origin\` adds to \`server.allowed_origins\`).
 
 ## Types and errors
 

@@ -27,6 +27,8 @@ export interface ConfigArgs {
   readonly host?: string;
   readonly port?: number | string;
   readonly logLevel?: string;
+  /** --allow-origin (repeatable): added to server.allowed_origins. */
+  readonly allowOrigins?: readonly string[];
 }
 
 export interface LoadConfigOptions {
@@ -123,6 +125,13 @@ export function loadConfig(options: LoadConfigOptions = {}): {
     const path: string = ARG_PATHS[key];
     top.set(path, value);
     fromArgs.set(ARG_PATHS[key], ARG_FLAGS[key]);
+  }
+  const extraOrigins = options.args?.allowOrigins ?? [];
+  if (extraOrigins.length > 0) {
+    const path: string = 'server.allowed_origins';
+    const listed: unknown = top.get(path);
+    const current = Array.isArray(listed) ? (listed as unknown[]) : [];
+    top.set(path, [...new Set([...current, ...extraOrigins])]);
   }
   const props = top.getProperties();
   checkSection(configSchema, props, '', found, (path, envName) => {

@@ -97,6 +97,11 @@ export const configSchema = {
       default: [],
       env: 'MCPMUX_ALLOWED_HOSTS',
     },
+    dashboard: bool(
+      'Serve the built-in dashboard at GET / (the page holds no data; what it shows comes through the API, behind the same auth).',
+      true,
+      { env: 'MCPMUX_DASHBOARD' },
+    ),
     allow_unauthenticated: bool(
       'Let the relay listen on a non-loopback host with no auth configured (protected mode off).',
       false,

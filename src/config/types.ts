@@ -54,6 +54,8 @@ export interface ServerConfig {
   readonly allowed_origins: readonly string[];
   /** Host header values allowed ([] = loopback names on a loopback host, any on another). */
   readonly allowed_hosts: readonly string[];
+  /** The built-in dashboard at GET / (and its live stream, GET /events). */
+  readonly dashboard: boolean;
   /** Non-loopback host without auth allowed on purpose (protected mode off). */
   readonly allow_unauthenticated: boolean;
   readonly tls: { readonly cert: string; readonly key: string };

@@ -106,6 +106,8 @@ export class AccessControl {
     if (origin === undefined || !this.origins.listed(origin)) return false;
     res.setHeader('access-control-allow-origin', origin);
     res.setHeader('vary', 'Origin');
+    // A listed page may read a 429's Retry-After (the body's retry_after_ms says the same).
+    res.setHeader('access-control-expose-headers', 'Retry-After');
     if (req.method !== 'OPTIONS' || req.headers['access-control-request-method'] === undefined) {
       return false;
     }
@@ -175,6 +177,19 @@ export class AccessControl {
       if (left > 0) this.#perAddress.set(ip, left);
       else this.#perAddress.delete(ip);
     });
+  }
+
+  /**
+   * The checks of an upgrade (Host, Origin, auth with ?access_token=, rate limit, connection
+   * caps) for a plain GET of the same URL, so a page can learn why its WebSocket was refused:
+   * throws the refusal; nothing is reserved.
+   */
+  probeUpgrade(req: IncomingMessage, url: URL): void {
+    const ip = this.#check(req, url, true);
+    const full =
+      this.#connections >= this.#maxConnections ||
+      (this.#perAddress.get(ip) ?? 0) >= this.#maxPerAddress;
+    if (full) throw new McpmuxError('connection_limit', 'connection limit reached');
   }
 
   /**

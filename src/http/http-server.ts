@@ -198,8 +198,9 @@ function refuseUpgrade(
   reason: string,
   message: string,
   headers: Record<string, string> = {},
+  extra: Record<string, unknown> = {},
 ): void {
-  const body = JSON.stringify({ error: message, reason });
+  const body = JSON.stringify({ error: message, reason, ...extra });
   const lines = [
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}`,
     'Connection: close',
@@ -294,7 +295,9 @@ export function createHttpServer(
     } catch (err) {
       const e = err instanceof McpmuxError ? err : new McpmuxError('internal_error');
       const status = REASONS[e.reason].httpStatus;
-      refuseUpgrade(socket, status, e.reason, e.message, refusalHeaders(e));
+      const retryMs = e.data.retry_after_ms;
+      const extra = typeof retryMs === 'number' ? { retry_after_ms: retryMs } : {};
+      refuseUpgrade(socket, status, e.reason, e.message, refusalHeaders(e), extra);
       return;
     }
     (req as UpgradeRequest).mcpmuxTarget = target;

@@ -178,8 +178,11 @@ describe('mcpmux command (dist/cli.js)', function () {
   }
 
   /** Starts the relay on a free port; resolves with its http URL once it logs `listening`. */
-  async function startRelay(): Promise<{ cli: Cli; url: string; ws: (path: string) => string }> {
-    const cli = startCli(['--config', fixtureConfig(), '--port', '0', '--log-level', 'info']);
+  async function startRelay(
+    extra: string[] = [],
+  ): Promise<{ cli: Cli; url: string; ws: (path: string) => string }> {
+    const args = ['--config', fixtureConfig(), '--port', '0', '--log-level', 'info', ...extra];
+    const cli = startCli(args);
     const listening = await cli.log((e) => e.msg === 'listening');
     expect(listening.url)
       .to.be.a('string')
@@ -302,6 +305,24 @@ describe('mcpmux command (dist/cli.js)', function () {
       expect(exit, cli.stderr).to.deep.equal({ code: 0, signal: null });
       await waitFor(() => !isAlive(pid), 5000, 'the fixture server to be gone');
       expect(cli.logs().some((e) => e.msg === 'shut down')).to.equal(true);
+    });
+
+    it('lets the origins given with --allow-origin (repeatable) use the relay, and no other; serves the dashboard', async function () {
+      this.timeout(30_000);
+      const dev = 'http://localhost:5173';
+      const other = 'http://127.0.0.1:5174';
+      const { url } = await startRelay(['--allow-origin', dev, '--allow-origin', other]);
+      const probe = (origin: string) => fetch(`${url}/ws`, { headers: { origin } });
+      expect((await probe(dev)).status).to.equal(200);
+      expect((await probe(other)).status).to.equal(200);
+      const foreign = await probe('http://evil.example');
+      expect(foreign.status).to.equal(403);
+      expect(((await foreign.json()) as { reason: string }).reason).to.equal('forbidden_origin');
+      // the dashboard's files resolve from dist/ to the package's web/ directory
+      const page = await fetch(`${url}/`);
+      expect(page.status).to.equal(200);
+      expect(await page.text()).to.contain('/dashboard/app.js');
+      expect((await fetch(`${url}/dashboard/playground.js`)).status).to.equal(200);
     });
 
     it('leaves no server process alive when the relay is killed with SIGKILL', async function () {

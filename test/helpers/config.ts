@@ -90,6 +90,7 @@ export function testConfig(
       auth_password: '',
       allowed_origins: [],
       allowed_hosts: [],
+      dashboard: true,
       allow_unauthenticated: false,
       tls: { cert: '', key: '' },
       max_message_bytes: 16 * 1024 * 1024,
