@@ -212,6 +212,7 @@ export class Relay {
       },
       'listening',
     );
+    this.manager.preloadTools(); // background: GET .../tools answers from cache from the start
     return this.#address;
   }
 

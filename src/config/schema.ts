@@ -299,6 +299,10 @@ export const serviceSchema = {
     above: 0,
     docDefault: 'session.default_timeout',
   }),
+  preload_tools: bool(
+    'Fetch the tool list at relay start, in the background (a failure is logged and retried on the next GET .../tools). See docs/operations.md "Latency".',
+    true,
+  ),
   sandbox: {
     enabled: bool('Run in the sandbox (own HOME/TMPDIR, limits, env filter).', true),
     resource_limits: bool('Apply the limits below (prlimit; memory as RLIMIT_DATA).', true),

@@ -3,17 +3,18 @@
 // counted without a global lock), caches each service's tool list, and stops everything on shutdown.
 // A tool listing (cache miss) runs its own short-lived process outside the session limits, as
 // SignalWire's gateway does, so listing is never refused for session_limit; it is bounded by one
-// listing at a time per service instead.
+// listing at a time per service instead. Lists are served stale-while-revalidate (tool-cache.ts).
 
 import { McpmuxError } from '../errors.js';
 import type { Config } from '../config/types.js';
 import { silentLogger, type Logger } from '../log.js';
 import { MCPClient, type StartOptions } from '../mcp/mcp-client.js';
-import type { Tool } from '../mcp/mcp-helpers.js';
+import { listAllTools, type Tool } from '../mcp/mcp-helpers.js';
 import { MCPService } from '../mcp/mcp-service.js';
 import { hostInfo, type HostInfo } from '../sandbox/host.js';
 import { resolveIsolation, type IsolationLevel } from '../sandbox/namespace-plan.js';
 import { UidPool } from '../sandbox/uid-pool.js';
+import { cacheHintMs, ToolCache, type ToolListing } from './tool-cache.js';
 
 export interface MCPManagerOptions {
   logger?: Logger;
@@ -58,9 +59,7 @@ export class MCPManager {
   readonly #counts = new Map<string, number>();
   #total = 0;
   #spawns = 0;
-  readonly #toolCache = new Map<string, Promise<Tool[]>>();
-  /** Per service, the end of its last listing: the next one starts after it. */
-  readonly #listingTail = new Map<string, Promise<void>>();
+  readonly #tools: ToolCache;
   readonly #listers = new Set<MCPClient>();
   #shutdown: Promise<void> | undefined;
 
@@ -68,6 +67,7 @@ export class MCPManager {
     this.config = config;
     this.#options = options;
     this.#log = (options.logger ?? silentLogger()).child({ component: 'manager' });
+    this.#tools = new ToolCache({ fetch: (name) => this.#fetchTools(name), logger: this.#log });
     const services = new Map<string, MCPService>();
     for (const [name, service] of Object.entries(config.services)) {
       services.set(name, new MCPService(name, service));
@@ -159,7 +159,7 @@ export class MCPManager {
     this.#options.onClient?.(client);
     client.once('exit', () => this.#release(client));
     client.on('notification', (message) => {
-      if (message.method === 'notifications/tools/list_changed') this.#toolCache.delete(name);
+      if (message.method === 'notifications/tools/list_changed') this.#tools.invalidate(name);
     });
     try {
       this.#spawns++;
@@ -172,23 +172,25 @@ export class MCPManager {
     return client;
   }
 
-  /** The service's tools, from cache; one short-lived process fills the cache on a miss. */
+  /**
+   * The service's tools: from cache at once after the first fill (a stale list is served while
+   * one short-lived process refreshes it); the first fill waits for that process.
+   */
   getServiceTools(name: string): Promise<Tool[]> {
     this.getService(name);
-    let cached = this.#toolCache.get(name);
-    if (cached === undefined) {
-      cached = this.#listAfterPrevious(name);
-      this.#toolCache.set(name, cached);
-      cached.catch(() => {
-        if (this.#toolCache.get(name) === cached) this.#toolCache.delete(name);
-      });
-    }
-    return cached;
+    return this.#tools.get(name);
   }
 
-  /** Drops the cached tool list of `name` (a session saw list_changed). */
+  /** Marks the cached tool list of `name` stale (a session saw list_changed). */
   invalidateTools(name: string): void {
-    this.#toolCache.delete(name);
+    this.#tools.invalidate(name);
+  }
+
+  /** Fetches, in the background, the tool list of every enabled service with preload_tools. */
+  preloadTools(): void {
+    for (const service of this.services.values()) {
+      if (service.enabled && service.config.preload_tools) this.#tools.preload(service.name);
+    }
   }
 
   /** Starts, initializes and lists the tools of every enabled service, concurrently. */
@@ -197,7 +199,7 @@ export class MCPManager {
     const results = await Promise.all(
       names.map(async (name): Promise<[string, ServiceValidation]> => {
         try {
-          this.#toolCache.delete(name);
+          this.#tools.forget(name);
           const tools = await this.getServiceTools(name);
           return [name, { ok: true, tools: tools.length }];
         } catch (err) {
@@ -222,22 +224,6 @@ export class MCPManager {
     await this.shutdown();
   }
 
-  /** Lists after the service's previous listing ended (invalidated meanwhile): one at a time. */
-  #listAfterPrevious(name: string): Promise<Tool[]> {
-    const fetch = () => this.#fetchTools(name);
-    const previous = this.#listingTail.get(name);
-    const listed = previous === undefined ? fetch() : previous.then(fetch);
-    const tail = listed.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.#listingTail.set(name, tail);
-    void tail.then(() => {
-      if (this.#listingTail.get(name) === tail) this.#listingTail.delete(name);
-    });
-    return listed;
-  }
-
   /**
    * SIGKILLs every server's process group at once, without waiting: the relay is about to exit
    * (an operator's second signal, a shutdown past its deadline) and no server may outlive it.
@@ -254,10 +240,16 @@ export class MCPManager {
     }
   }
 
-  async #fetchTools(name: string): Promise<Tool[]> {
+  async #fetchTools(name: string): Promise<ToolListing> {
     const client = await this.createClient(name, { initialize: true, listing: true });
     try {
-      return await client.listTools();
+      let ttlMs: number | undefined;
+      const tools = await listAllTools(async (params) => {
+        const page = await client.request('tools/list', params);
+        ttlMs ??= cacheHintMs(page); // the first page's hint holds for the list
+        return page;
+      });
+      return { tools, ttlMs };
     } finally {
       await client.stop();
     }

@@ -53,6 +53,7 @@ export function serviceConfig(
     queue_limit: 256,
     request_timeout: 60,
     idle_timeout: 300,
+    preload_tools: false, // tests that count spawns stay exact; the preload test turns it on
     ...overrides,
     command,
     sandbox: sandboxConfig(overrides.sandbox ?? {}),

@@ -43,6 +43,7 @@ function service(
     queue_limit: 256,
     request_timeout: 60,
     idle_timeout: 300,
+    preload_tools: false,
     ...overrides,
     sandbox: { ...DEFAULT_SANDBOX, ...sandbox },
   };
