@@ -14,6 +14,10 @@ export function isLeaf(node: SchemaTree | LeafSpec): node is LeafSpec {
   return Object.hasOwn(node, 'default');
 }
 
+/** Chosen by measurement (docs/operations.md "Latency"). */
+const NICE_DEFAULT = 5;
+const SCHED_DEFAULT = 'batch';
+
 export const SERVICE_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 
 // Small constructors keep the trees below readable.
@@ -328,6 +332,18 @@ export const serviceSchema = {
       doc: 'Under namespaces: extra absolute paths made visible, read-only, or writable with :rw.',
       format: 'mcpmux-binds',
       default: [],
+    },
+    nice: int(
+      'Niceness the server runs at (nice -n), so the relay gets the CPU first; 0 = the relay\'s own. Applied with the sandbox off too. See docs/operations.md "Latency".',
+      NICE_DEFAULT,
+      0,
+      { max: 19 },
+    ),
+    sched: {
+      doc: 'Scheduling policy of the server (chrt): other = normal, batch = SCHED_BATCH (no wake-up preemption of the relay), idle = only spare CPU. Applied with the sandbox off too.',
+      format: 'mcpmux-choice',
+      choices: ['other', 'batch', 'idle'],
+      default: SCHED_DEFAULT,
     },
     limits: {
       cpu_seconds: int('RLIMIT_CPU in seconds (0 = not applied).', 300, 0),

@@ -25,6 +25,10 @@ export interface SandboxConfig {
   readonly network: 'host' | 'none';
   /** Under namespaces: absolute paths, each optionally ending in :ro (default) or :rw. */
   readonly binds: readonly string[];
+  /** Niceness added to the server (0 = the relay's own); see docs/operations.md "Latency". */
+  readonly nice: number;
+  /** Linux scheduling policy of the server: other (normal), batch or idle. */
+  readonly sched: 'other' | 'batch' | 'idle';
   readonly limits: SandboxLimits;
 }
 

@@ -28,6 +28,8 @@ export function sandboxConfig(overrides: DeepPartial<SandboxConfig> = {}): Sandb
     working_dir: '',
     isolation: 'auto',
     network: 'host',
+    nice: 5,
+    sched: 'batch',
     ...overrides,
     binds: (overrides.binds ?? []) as string[],
     limits: {
