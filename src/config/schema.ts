@@ -195,6 +195,11 @@ export const configSchema = {
         isPath: true,
       },
     ),
+    package_cache_dir: str(
+      'Shared cache of npx-launched servers: filled by the relay, read-only to sessions; empty = no cache. See docs/operations.md "Latency".',
+      './.mcpmux-cache',
+      { env: 'MCPMUX_PACKAGE_CACHE_DIR', isPath: true },
+    ),
     uid_range_first: int(
       'First uid (and gid) given to sessions that drop privileges (relay as root).',
       200000,

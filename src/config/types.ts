@@ -84,6 +84,8 @@ export interface SessionConfig {
   readonly max_total_sessions: number;
   /** Absolute path. */
   readonly sandbox_dir: string;
+  /** Absolute path of the shared package cache, or '' for none. */
+  readonly package_cache_dir: string;
   /** Per-session uids (drop_privileges as root): [uid_range_first, + uid_range_size). */
   readonly uid_range_first: number;
   readonly uid_range_size: number;

@@ -13,6 +13,7 @@ import { listAllTools, type Tool } from '../mcp/mcp-helpers.js';
 import { MCPService } from '../mcp/mcp-service.js';
 import { hostInfo, type HostInfo } from '../sandbox/host.js';
 import { resolveIsolation, type IsolationLevel } from '../sandbox/namespace-plan.js';
+import { PackageCache } from '../sandbox/package-cache.js';
 import { UidPool } from '../sandbox/uid-pool.js';
 import { cacheHintMs, ToolCache, type ToolListing } from './tool-cache.js';
 
@@ -60,6 +61,8 @@ export class MCPManager {
   #total = 0;
   #spawns = 0;
   readonly #tools: ToolCache;
+  /** Shared package cache (session.package_cache_dir); undefined when disabled. */
+  readonly packages: PackageCache | undefined;
   readonly #listers = new Set<MCPClient>();
   #shutdown: Promise<void> | undefined;
 
@@ -67,6 +70,8 @@ export class MCPManager {
     this.config = config;
     this.#options = options;
     this.#log = (options.logger ?? silentLogger()).child({ component: 'manager' });
+    const cacheDir = config.session.package_cache_dir;
+    this.packages = cacheDir === '' ? undefined : new PackageCache(cacheDir, this.#log);
     this.#tools = new ToolCache({ fetch: (name) => this.#fetchTools(name), logger: this.#log });
     const services = new Map<string, MCPService>();
     for (const [name, service] of Object.entries(config.services)) {
@@ -144,7 +149,14 @@ export class MCPManager {
     const service = this.getService(name);
     if (this.isShuttingDown) throw new McpmuxError('shutting_down', 'the relay is shutting down');
     if (options.listing !== true) this.#reserve(service.name);
-    const client = new MCPClient(service, {
+    let runs: MCPService;
+    try {
+      runs = await this.#fromPackageCache(service);
+    } catch (err) {
+      if (options.listing !== true) this.#unreserve(service.name);
+      throw err;
+    }
+    const client = new MCPClient(runs, {
       sandboxDir: this.config.session.sandbox_dir,
       maxMessageBytes: this.config.server.max_message_bytes,
       logger: this.#log,
@@ -215,6 +227,7 @@ export class MCPManager {
     this.#shutdown ??= (async () => {
       const clients = [...this.#clients];
       this.#log.info({ sessions: clients.length }, 'stopping all sessions');
+      this.packages?.close();
       await Promise.all(clients.map((c) => c.stop()));
     })();
     return this.#shutdown;
@@ -269,6 +282,29 @@ export class MCPManager {
     }
     this.#counts.set(name, count + 1);
     this.#total++;
+  }
+
+  /**
+   * The service as its session runs it: an npx service from the shared package cache (filled first
+   * when needed; read-only inside), else as configured.
+   */
+  async #fromPackageCache(service: MCPService): Promise<MCPService> {
+    const cache = this.packages;
+    if (cache === undefined || !cache.handles(service.config)) return service;
+    const command = cache.commandFor(service.config) ?? (await cache.fill(service.config));
+    if (this.isShuttingDown) throw new McpmuxError('shutting_down', 'the relay is shutting down');
+    if (command === undefined) return service;
+    const { sandbox } = service.config;
+    return new MCPService(service.name, {
+      ...service.config,
+      command,
+      sandbox: { ...sandbox, binds: [...sandbox.binds, `${cache.dir}:ro`] },
+    });
+  }
+
+  #unreserve(name: string): void {
+    this.#counts.set(name, (this.#counts.get(name) ?? 1) - 1);
+    this.#total--;
   }
 
   #release(client: MCPClient): void {

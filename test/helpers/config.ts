@@ -111,6 +111,7 @@ export function testConfig(
       max_sessions_per_service: 100,
       max_total_sessions: 500,
       sandbox_dir: sandboxDir,
+      package_cache_dir: '', // the package-cache test sets one
       uid_range_first: 200000,
       uid_range_size: 10000,
       resume_buffer_messages: 1000,
