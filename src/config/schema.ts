@@ -308,6 +308,12 @@ export const serviceSchema = {
     above: 0,
     docDefault: 'session.default_timeout',
   }),
+  warm_spares: int(
+    'Server processes started ahead (sandboxed, not initialized) and handed to the next session that opens; they count against the session limits. See docs/operations.md "Latency".',
+    0,
+    0,
+    { max: 64 },
+  ),
   preload_tools: bool(
     'Fetch the tool list at relay start, in the background (a failure is logged and retried on the next GET .../tools). See docs/operations.md "Latency".',
     true,

@@ -44,6 +44,8 @@ export interface ServiceConfig {
   readonly request_timeout: number;
   /** seconds; the loader fills it from session.default_timeout when the file does not set it. */
   readonly idle_timeout: number;
+  /** Processes started ahead, handed to the next sessions. */
+  readonly warm_spares: number;
   /** Fetch the tool list at relay start (background). */
   readonly preload_tools: boolean;
   readonly sandbox: SandboxConfig;

@@ -15,6 +15,7 @@ import { hostInfo, type HostInfo } from '../sandbox/host.js';
 import { resolveIsolation, type IsolationLevel } from '../sandbox/namespace-plan.js';
 import { PackageCache } from '../sandbox/package-cache.js';
 import { UidPool } from '../sandbox/uid-pool.js';
+import { SparePool } from './spare-pool.js';
 import { cacheHintMs, ToolCache, type ToolListing } from './tool-cache.js';
 
 export interface MCPManagerOptions {
@@ -61,6 +62,7 @@ export class MCPManager {
   #total = 0;
   #spawns = 0;
   readonly #tools: ToolCache;
+  readonly #spares: SparePool;
   /** Shared package cache (session.package_cache_dir); undefined when disabled. */
   readonly packages: PackageCache | undefined;
   readonly #listers = new Set<MCPClient>();
@@ -72,6 +74,11 @@ export class MCPManager {
     this.#log = (options.logger ?? silentLogger()).child({ component: 'manager' });
     const cacheDir = config.session.package_cache_dir;
     this.packages = cacheDir === '' ? undefined : new PackageCache(cacheDir, this.#log);
+    this.#spares = new SparePool({
+      target: (name) => this.services.get(name)?.config.warm_spares ?? 0,
+      spawn: (name) => this.#spawnClient(this.getService(name), {}),
+      logger: this.#log,
+    });
     this.#tools = new ToolCache({ fetch: (name) => this.#fetchTools(name), logger: this.#log });
     const services = new Map<string, MCPService>();
     for (const [name, service] of Object.entries(config.services)) {
@@ -148,10 +155,47 @@ export class MCPManager {
   async createClient(name: string, options: CreateClientOptions = {}): Promise<MCPClient> {
     const service = this.getService(name);
     if (this.isShuttingDown) throw new McpmuxError('shutting_down', 'the relay is shutting down');
+    const spare =
+      options.listing === true || options.sessionId !== undefined
+        ? undefined
+        : this.#spares.take(name);
+    if (spare === undefined) return this.#spawnClient(service, options);
+    this.#spares.fill(name); // its replacement, in the background
+    if (options.initialize !== undefined && options.initialize !== false) {
+      try {
+        const params = options.initialize === true ? undefined : options.initialize;
+        await spare.initialize(params, options);
+      } catch (err) {
+        await spare.stop();
+        throw err;
+      }
+    }
+    return spare;
+  }
+
+  /** Ready warm spares of `name`. */
+  spareCount(name: string): number {
+    return this.#spares.count(name);
+  }
+
+  /** Starts every enabled service's warm spares (relay start), in the background. */
+  startSpares(): void {
+    for (const service of this.services.values()) {
+      if (service.enabled) this.#spares.fill(service.name);
+    }
+  }
+
+  /** Reserves a slot (unless listing), spawns the process, initializes it when asked. */
+  async #spawnClient(service: MCPService, options: CreateClientOptions): Promise<MCPClient> {
+    const name = service.name;
+    if (this.isShuttingDown) throw new McpmuxError('shutting_down', 'the relay is shutting down');
     if (options.listing !== true) this.#reserve(service.name);
     let runs: MCPService;
     try {
-      runs = await this.#fromPackageCache(service);
+      // no await unless the cache applies: a plain spawn starts synchronously
+      runs = this.packages?.handles(service.config)
+        ? await this.#fromPackageCache(service)
+        : service;
     } catch (err) {
       if (options.listing !== true) this.#unreserve(service.name);
       throw err;
@@ -228,6 +272,7 @@ export class MCPManager {
       const clients = [...this.#clients];
       this.#log.info({ sessions: clients.length }, 'stopping all sessions');
       this.packages?.close();
+      this.#spares.close();
       await Promise.all(clients.map((c) => c.stop()));
     })();
     return this.#shutdown;
@@ -313,5 +358,6 @@ export class MCPManager {
     const name = client.service.name;
     this.#counts.set(name, (this.#counts.get(name) ?? 1) - 1);
     this.#total--;
+    if (!this.isShuttingDown) this.#spares.fill(name); // a slot freed: a spare may wait for one
   }
 }

@@ -55,6 +55,7 @@ export function serviceConfig(
     queue_limit: 256,
     request_timeout: 60,
     idle_timeout: 300,
+    warm_spares: 0,
     preload_tools: false, // tests that count spawns stay exact; the preload test turns it on
     ...overrides,
     command,

@@ -149,8 +149,17 @@ describe('MCPManager', function () {
     expect(await manager.getServiceTools('slow')).to.equal(first);
     expect(Date.now() - started, 'not waiting for the 1.5 s refresh').to.be.below(500);
     expect(manager.processCount('slow'), 'the refresh is still running').to.equal(1);
+    let latest = first;
+    await waitFor(
+      () => {
+        void manager.getServiceTools('slow').then((tools) => (latest = tools));
+        return latest !== first;
+      },
+      10_000,
+      'the refreshed list',
+    );
+    expect(manager.stats().spawns, 'one refresh').to.equal(2);
     await waitFor(() => manager.processCount('slow') === 0, 10_000, 'the refresh to end');
-    expect(await manager.getServiceTools('slow')).not.to.equal(first);
   });
 
   it("honours a server's ttlMs cache hint", async function () {

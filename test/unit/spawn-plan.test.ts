@@ -46,6 +46,7 @@ function service(
     queue_limit: 256,
     request_timeout: 60,
     idle_timeout: 300,
+    warm_spares: 0,
     preload_tools: false,
     ...overrides,
     sandbox: { ...DEFAULT_SANDBOX, ...sandbox },
