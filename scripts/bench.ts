@@ -12,6 +12,8 @@
 // ever slows a run down). The generator coalesces the messages one event-loop turn sends into one
 // write on every path (still one frame or line each); --write-per-message makes it write each
 // message on its own, as a naive client does, which costs the shared CPU far more.
+// Then the REST path at 8 and 32 clients with the servers at the relay's own CPU priority and at
+// the default lower one (sandbox.nice/sched); --only-priority runs just that comparison.
 // Everything it starts is stopped on exit, on error and on Ctrl-C. Never part of `npm test`.
 
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -38,6 +40,7 @@ import { runLoad, type LoadSpec, type Target } from '../src/loadtest/engine.js';
 import { measureRest } from './bench/rest-bench.js';
 import { shebangNodeFlags } from './bench/relay-flags.js';
 import { median } from './bench/rest-load.js';
+import { measurePriority, priorityTable, type PriorityRow } from './bench/priority-bench.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const FIXTURE = join(ROOT, 'test/fixtures/server.mjs');
@@ -119,7 +122,10 @@ interface RelayProcess {
  * dist/cli.js, with the Node flags of its shebang, and a temp config: service echo = the fixture,
  * sandbox on with default limits.
  */
-async function startRelay(options: { cpuProf?: boolean }): Promise<RelayProcess> {
+async function startRelay(options: {
+  cpuProf?: boolean;
+  priority?: { nice: number; sched: string };
+}): Promise<RelayProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'mcpmux-bench-'));
   tempDirs.add(dir);
   const config = {
@@ -134,7 +140,7 @@ async function startRelay(options: { cpuProf?: boolean }): Promise<RelayProcess>
         command: [process.execPath, FIXTURE],
         concurrency: 64,
         queue_limit: 100_000,
-        sandbox: { enabled: true },
+        sandbox: { enabled: true, ...options.priority },
       },
     },
     logging: { level: 'info' },
@@ -300,6 +306,7 @@ const { values: flags } = parseArgs({
     warmup: { type: 'string', default: '0.5' },
     repeat: { type: 'string', default: '1' },
     'write-per-message': { type: 'boolean' },
+    'only-priority': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -370,6 +377,23 @@ async function main(): Promise<void> {
   log(
     `bench: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}; ${durationMs / 1000} s per cell after ${warmupMs / 1000} s warm-up`,
   );
+  const priority: PriorityRow[] = [];
+  for (const [label, p] of [
+    ['relay priority (nice 0, other)', { nice: 0, sched: 'other' }],
+    ['default (nice 5, batch)', undefined],
+  ] as const) {
+    const r = await startRelay(p === undefined ? {} : { priority: p });
+    priority.push(await measurePriority(label, r.httpUrl, { durationMs, warmupMs, repeat, log }));
+    await r.stop();
+  }
+  if (flags['only-priority'] === true) {
+    process.stdout.write(
+      flags.json === true
+        ? JSON.stringify({ priority, machine }) + '\n'
+        : `machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}\n\n${priorityTable(priority)}\n`,
+    );
+    return;
+  }
   const results = {} as BenchResults;
 
   results.direct = await measurePath({ mode: 'stdio', command: [process.execPath, FIXTURE] });
@@ -407,7 +431,9 @@ async function main(): Promise<void> {
       repeat,
       writes: writePerMessage ? 'per_message' : 'coalesced',
     };
-    process.stdout.write(JSON.stringify({ ...results, rest, memory, machine, load }) + '\n');
+    process.stdout.write(
+      JSON.stringify({ ...results, rest, priority, memory, machine, load }) + '\n',
+    );
   } else {
     process.stdout.write(
       [
@@ -422,6 +448,8 @@ async function main(): Promise<void> {
           `(${memory.rss_before_kb} KB → ${memory.rss_after_kb} KB; target < 50 KB)`,
         '',
         restTable(rest),
+        '',
+        priorityTable(priority),
         '',
         benchTargets(results),
         memoryTarget(memory.rss_per_session_kb),
