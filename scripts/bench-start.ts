@@ -1,5 +1,6 @@
 // npm run bench -- … is the throughput bench; this one measures how fast a new session answers
-// `initialize` (docs/operations.md "Latency"): `node --import tsx scripts/bench-start.ts [--samples N]`.
+// `initialize` (docs/operations.md "Latency"):
+// `node --import tsx scripts/bench-start.ts [--samples N] [--skip-npx]`.
 // For `["npx", "-y", "@modelcontextprotocol/server-memory"]` (needs the npm registry once) it
 // times the first session (the package cache is filled) and the next ones, against the same
 // service without the cache (each session downloads into its own fresh HOME); and the fixture
@@ -13,7 +14,10 @@ import { loadConfig } from '../src/config/load.js';
 import { MCPManager } from '../src/sessions/mcp-manager.js';
 import { median } from './bench/rest-load.js';
 
-const { values } = parseArgs({ options: { samples: { type: 'string', default: '5' } } });
+const { values } = parseArgs({
+  options: { samples: { type: 'string', default: '5' }, 'skip-npx': { type: 'boolean' } },
+});
+const npx = values['skip-npx'] !== true;
 const samples = Number(values.samples);
 const ROOT = resolve(import.meta.dirname, '..');
 const round = (x: number) => Math.round(x);
@@ -53,8 +57,8 @@ async function timeSessions(
 }
 
 const memory = ['npx', '-y', '@modelcontextprotocol/server-memory'];
-const cached = await timeSessions('memory', memory, true, samples + 1);
-const uncached = await timeSessions('memory', memory, false, Math.min(samples, 3));
+const cached = npx ? await timeSessions('memory', memory, true, samples + 1) : [];
+const uncached = npx ? await timeSessions('memory', memory, false, Math.min(samples, 3)) : [];
 const fixtureCommand = ['node', join(ROOT, 'test/fixtures/server.mjs')];
 const fixture = await timeSessions('fixture', fixtureCommand, false, samples);
 const spared = await timeSessions('fixture', fixtureCommand, false, samples, 1);
@@ -63,9 +67,13 @@ const line = (label: string, t: number[]) =>
 process.stdout.write(
   [
     'open → initialize answered (ms), MCPManager.createClient(initialize), sandbox on',
-    line('npx server-memory, cache: first session (fills)', cached.slice(0, 1)),
-    line('npx server-memory, cache: later sessions', cached.slice(1)),
-    line('npx server-memory, no cache (every session)', uncached),
+    ...(npx
+      ? [
+          line('npx server-memory, cache: first session (fills)', cached.slice(0, 1)),
+          line('npx server-memory, cache: later sessions', cached.slice(1)),
+          line('npx server-memory, no cache (every session)', uncached),
+        ]
+      : []),
     line('fixture server, spawned on open', fixture),
     line('fixture server, warm spare ready', spared),
     '',

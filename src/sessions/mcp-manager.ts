@@ -18,6 +18,9 @@ import { UidPool } from '../sandbox/uid-pool.js';
 import { SparePool } from './spare-pool.js';
 import { cacheHintMs, ToolCache, type ToolListing } from './tool-cache.js';
 
+/** How long a new spare's boot ping may take before it counts as ready anyway. */
+const SPARE_PING_TIMEOUT_MS = 10_000;
+
 export interface MCPManagerOptions {
   logger?: Logger;
   host?: HostInfo;
@@ -76,7 +79,7 @@ export class MCPManager {
     this.packages = cacheDir === '' ? undefined : new PackageCache(cacheDir, this.#log);
     this.#spares = new SparePool({
       target: (name) => this.services.get(name)?.config.warm_spares ?? 0,
-      spawn: (name) => this.#spawnClient(this.getService(name), {}),
+      spawn: (name) => this.#spawnSpare(name),
       logger: this.#log,
     });
     this.#tools = new ToolCache({ fetch: (name) => this.#fetchTools(name), logger: this.#log });
@@ -183,6 +186,18 @@ export class MCPManager {
     for (const service of this.services.values()) {
       if (service.enabled) this.#spares.fill(service.name);
     }
+  }
+
+  /**
+   * A spare: spawned, then pinged (MCP allows ping before initialize) so that it is ready only once
+   * the server has booted; a server that does not answer ping is ready after its error or 10 s.
+   */
+  async #spawnSpare(name: string): Promise<MCPClient> {
+    const client = await this.#spawnClient(this.getService(name), {});
+    await client.request('ping', undefined, { timeoutMs: SPARE_PING_TIMEOUT_MS }).catch(() => {
+      // booted enough to answer (an error), or slow: ready anyway
+    });
+    return client;
   }
 
   /** Reserves a slot (unless listing), spawns the process, initializes it when asked. */
