@@ -15,6 +15,8 @@
 // CPU per request: at 32 in flight, on /mcp, /ws and supergateway, with either generator (always
 // both, whatever --write-per-message says), the CPU each process spends per request over the
 // measured window, from /proc (relay or supergateway; their servers; this generator).
+// Then the REST path at 8 and 32 clients with the servers at the relay's own CPU priority and at
+// the default lower one (sandbox.nice/sched); --only-priority runs just that comparison.
 // Everything it starts is stopped on exit, on error and on Ctrl-C. Never part of `npm test`.
 
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -47,6 +49,7 @@ import { measureRest } from './bench/rest-bench.js';
 import { shebangNodeFlags } from './bench/relay-flags.js';
 import { median } from './bench/rest-load.js';
 import { descendantTicks, microsPerRequest, ownTicks } from './bench/proc-cpu.js';
+import { measurePriority, priorityTable, type PriorityRow } from './bench/priority-bench.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const FIXTURE = join(ROOT, 'test/fixtures/server.mjs');
@@ -128,7 +131,10 @@ interface RelayProcess {
  * dist/cli.js, with the Node flags of its shebang, and a temp config: service echo = the fixture,
  * sandbox on with default limits.
  */
-async function startRelay(options: { cpuProf?: boolean }): Promise<RelayProcess> {
+async function startRelay(options: {
+  cpuProf?: boolean;
+  priority?: { nice: number; sched: string };
+}): Promise<RelayProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'mcpmux-bench-'));
   tempDirs.add(dir);
   const config = {
@@ -143,7 +149,7 @@ async function startRelay(options: { cpuProf?: boolean }): Promise<RelayProcess>
         command: [process.execPath, FIXTURE],
         concurrency: 64,
         queue_limit: 100_000,
-        sandbox: { enabled: true },
+        sandbox: { enabled: true, ...options.priority },
       },
     },
     logging: { level: 'info' },
@@ -309,6 +315,7 @@ const { values: flags } = parseArgs({
     warmup: { type: 'string', default: '0.5' },
     repeat: { type: 'string', default: '1' },
     'write-per-message': { type: 'boolean' },
+    'only-priority': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -441,6 +448,23 @@ async function main(): Promise<void> {
   log(
     `bench: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}; ${durationMs / 1000} s per cell after ${warmupMs / 1000} s warm-up`,
   );
+  const priority: PriorityRow[] = [];
+  for (const [label, p] of [
+    ['relay priority (nice 0, other)', { nice: 0, sched: 'other' }],
+    ['default (nice 5, batch)', undefined],
+  ] as const) {
+    const r = await startRelay(p === undefined ? {} : { priority: p });
+    priority.push(await measurePriority(label, r.httpUrl, { durationMs, warmupMs, repeat, log }));
+    await r.stop();
+  }
+  if (flags['only-priority'] === true) {
+    process.stdout.write(
+      flags.json === true
+        ? JSON.stringify({ priority, machine }) + '\n'
+        : `machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}\n\n${priorityTable(priority)}\n`,
+    );
+    return;
+  }
   const results = {} as BenchResults;
 
   results.direct = await measurePath({ mode: 'stdio', command: [process.execPath, FIXTURE] });
@@ -486,7 +510,9 @@ async function main(): Promise<void> {
       repeat,
       writes: writePerMessage ? 'per_message' : 'coalesced',
     };
-    process.stdout.write(JSON.stringify({ ...results, cpu, rest, memory, machine, load }) + '\n');
+    process.stdout.write(
+      JSON.stringify({ ...results, cpu, rest, priority, memory, machine, load }) + '\n',
+    );
   } else {
     process.stdout.write(
       [
@@ -503,6 +529,8 @@ async function main(): Promise<void> {
           `(${memory.rss_before_kb} KB → ${memory.rss_after_kb} KB; target < 50 KB)`,
         '',
         restTable(rest),
+        '',
+        priorityTable(priority),
         '',
         benchTargets(results),
         cpuTargets(cpu),

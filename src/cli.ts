@@ -8,6 +8,7 @@
 //
 //   mcpmux [--config FILE] [--host H] [--port N] [--log-level L] [--allow-origin O]...  run it
 //   mcpmux --check [--config FILE]                                  validate, print, exit 0/1
+//   mcpmux prepare [--config FILE]                                  fill the package cache, list tools
 //   mcpmux loadtest --url URL --service NAME [...]                  drive a running relay
 
 import { existsSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ConfigError, describeServices, loadConfig } from './config/load.js';
+import type { Config } from './config/types.js';
 import { createLogger, logDestination } from './log.js';
 import { VERSION, createRelay } from './relay.js';
 import { LOG_FLUSH_MS, signalHandler } from './shutdown-signals.js';
@@ -26,6 +28,8 @@ const USAGE = `mcpmux ${VERSION} — WebSocket multiplexing relay for stdio MCP 
 Usage:
   mcpmux [--config FILE] [--host HOST] [--port PORT] [--log-level LEVEL] [--allow-origin ORIGIN]...
   mcpmux --check [--config FILE]
+  mcpmux prepare [--config FILE]   fill the shared package cache (npx services) and run
+                                   tools/list once per enabled service; exit 0 if all answer
   mcpmux loadtest --url URL --service NAME [options]   (mcpmux loadtest --help)
 
 Options:
@@ -54,8 +58,9 @@ async function main(argv: string[]): Promise<number> {
     const { runLoadtest } = await import('./loadtest/cli.js');
     return runLoadtest(argv.slice(1));
   }
+  const prepare = argv[0] === 'prepare';
   const { values } = parseArgs({
-    args: argv,
+    args: prepare ? argv.slice(1) : argv,
     options: {
       config: { type: 'string', short: 'c' },
       host: { type: 'string' },
@@ -95,6 +100,7 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
   const { config, warnings, notices } = loaded;
+  if (prepare) return prepareServices(config, file);
   if (values.check === true) {
     for (const w of warnings) process.stdout.write(`warning: ${w}\n`);
     for (const n of notices) process.stdout.write(`${n}\n`);
@@ -137,6 +143,26 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
   return -1; // keep running until a signal
+}
+
+/** mcpmux prepare: every enabled service started once (its package cached) and its tools listed. */
+async function prepareServices(config: Config, file: string): Promise<number> {
+  const { MCPManager } = await import('./sessions/mcp-manager.js');
+  const log = createLogger({ level: 'warn', stream: logDestination('') });
+  const manager = new MCPManager(config, { logger: log, configFile: file });
+  try {
+    const results = await manager.validateServices();
+    let ok = true;
+    for (const [name, r] of Object.entries(results)) {
+      ok &&= r.ok;
+      const cached = manager.packages?.commandFor(config.services[name]!) !== undefined;
+      const how = r.ok ? `${String(r.tools)} tools` : `FAILED: ${r.error ?? ''}`;
+      process.stdout.write(`${name}: ${how}${cached ? ' (package cached)' : ''}\n`);
+    }
+    return ok ? 0 : 1;
+  } finally {
+    await manager.shutdown();
+  }
 }
 
 main(process.argv.slice(2)).then(

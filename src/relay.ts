@@ -80,6 +80,7 @@ export class Relay {
         sessions: () => this.registry.all(),
         queues: () => this.registry.queues(),
         processes: (name) => this.manager.processCount(name),
+        spares: (name) => this.manager.spareCount(name),
       },
       VERSION,
     );
@@ -223,6 +224,8 @@ export class Relay {
       },
       'listening',
     );
+    this.manager.preloadTools(); // background: GET .../tools answers from cache from the start
+    this.manager.startSpares();
     return this.#address;
   }
 
@@ -389,7 +392,8 @@ export class Relay {
             if (!s.enabled) continue; // as GET /services
             services[name] = {
               enabled: true,
-              sessions: this.manager.sessionCount(name),
+              sessions: this.manager.sessionCount(name) - this.manager.spareCount(name),
+              spares: this.manager.spareCount(name), // ready; they hold session slots
               isolation: this.manager.isolation.get(name),
             };
           }

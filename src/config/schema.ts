@@ -15,6 +15,10 @@ export function isLeaf(node: SchemaTree | LeafSpec): node is LeafSpec {
   return Object.hasOwn(node, 'default');
 }
 
+/** Chosen by measurement (docs/operations.md "Latency"). */
+const NICE_DEFAULT = 5;
+const SCHED_DEFAULT = 'batch';
+
 export const SERVICE_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 
 // Small constructors keep the trees below readable.
@@ -207,6 +211,11 @@ export const configSchema = {
         isPath: true,
       },
     ),
+    package_cache_dir: str(
+      'Shared cache of npx-launched servers: filled by the relay, read-only to sessions; empty = no cache. See docs/operations.md "Latency".',
+      './.mcpmux-cache',
+      { env: 'MCPMUX_PACKAGE_CACHE_DIR', isPath: true },
+    ),
     uid_range_first: int(
       'First uid (and gid) given to sessions that drop privileges (relay as root).',
       200000,
@@ -320,6 +329,16 @@ export const serviceSchema = {
     above: 0,
     docDefault: 'session.default_timeout',
   }),
+  warm_spares: int(
+    'Server processes started ahead (sandboxed, not initialized) and handed to the next session that opens; they count against the session limits. See docs/operations.md "Latency".',
+    0,
+    0,
+    { max: 64 },
+  ),
+  preload_tools: bool(
+    'Fetch the tool list at relay start, in the background (a failure is logged and retried on the next GET .../tools). See docs/operations.md "Latency".',
+    true,
+  ),
   sandbox: {
     enabled: bool('Run in the sandbox (own HOME/TMPDIR, limits, env filter).', true),
     resource_limits: bool('Apply the limits below (prlimit; memory as RLIMIT_DATA).', true),
@@ -345,6 +364,18 @@ export const serviceSchema = {
       doc: 'Under namespaces: extra absolute paths made visible, read-only, or writable with :rw.',
       format: 'mcpmux-binds',
       default: [],
+    },
+    nice: int(
+      'Niceness the server runs at (nice -n), so the relay gets the CPU first; 0 = the relay\'s own. Applied with the sandbox off too. See docs/operations.md "Latency".',
+      NICE_DEFAULT,
+      0,
+      { max: 19 },
+    ),
+    sched: {
+      doc: 'Scheduling policy of the server (chrt): other = normal, batch = SCHED_BATCH (no wake-up preemption of the relay), idle = only spare CPU. Applied with the sandbox off too.',
+      format: 'mcpmux-choice',
+      choices: ['other', 'batch', 'idle'],
+      default: SCHED_DEFAULT,
     },
     limits: {
       cpu_seconds: int('RLIMIT_CPU in seconds (0 = not applied).', 300, 0),

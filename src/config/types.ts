@@ -25,6 +25,10 @@ export interface SandboxConfig {
   readonly network: 'host' | 'none';
   /** Under namespaces: absolute paths, each optionally ending in :ro (default) or :rw. */
   readonly binds: readonly string[];
+  /** Niceness added to the server (0 = the relay's own); see docs/operations.md "Latency". */
+  readonly nice: number;
+  /** Linux scheduling policy of the server: other (normal), batch or idle. */
+  readonly sched: 'other' | 'batch' | 'idle';
   readonly limits: SandboxLimits;
 }
 
@@ -42,6 +46,10 @@ export interface ServiceConfig {
   readonly max_request_time: number;
   /** seconds; the loader fills it from session.default_timeout when the file does not set it. */
   readonly idle_timeout: number;
+  /** Processes started ahead, handed to the next sessions. */
+  readonly warm_spares: number;
+  /** Fetch the tool list at relay start (background). */
+  readonly preload_tools: boolean;
   readonly sandbox: SandboxConfig;
 }
 
@@ -86,6 +94,8 @@ export interface SessionConfig {
   readonly max_total_sessions: number;
   /** Absolute path. */
   readonly sandbox_dir: string;
+  /** Absolute path of the shared package cache, or '' for none. */
+  readonly package_cache_dir: string;
   /** Per-session uids (drop_privileges as root): [uid_range_first, + uid_range_size). */
   readonly uid_range_first: number;
   readonly uid_range_size: number;

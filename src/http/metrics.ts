@@ -44,6 +44,8 @@ export interface MetricSources {
   queues(): ReadonlyMap<string, RequestQueue>;
   /** Live server processes of a service (sessions plus short-lived tool listings). */
   processes(service: string): number;
+  /** Ready warm spares of a service (they are among its processes). */
+  spares?(service: string): number;
 }
 
 export type Endpoint = 'direct' | 'mux';
@@ -322,6 +324,17 @@ export class RelayMetrics {
         this.reset();
         for (const name of sources.serviceNames())
           this.set({ service: name }, sources.processes(name));
+      },
+    });
+    new Gauge({
+      name: 'mcpmux_spares',
+      help: 'Ready warm spares, by service (started ahead, not initialized; among mcpmux_processes).',
+      labelNames: ['service'],
+      registers,
+      collect() {
+        this.reset();
+        for (const name of sources.serviceNames())
+          this.set({ service: name }, sources.spares?.(name) ?? 0);
       },
     });
     new Gauge({

@@ -91,6 +91,18 @@ export function planLimits(sandbox: SandboxConfig): string[] {
   return out;
 }
 
+/**
+ * The wrappers that lower the server's CPU priority below the relay's (docs/operations.md
+ * "Latency"): `chrt --batch|--idle 0` and `nice -n N`. Both exec in place (no extra process) and are
+ * inherited by everything the server starts.
+ */
+export function planPriority(sandbox: SandboxConfig): string[] {
+  const out: string[] = [];
+  if (sandbox.sched !== 'other') out.push('chrt', `--${sandbox.sched}`, '0');
+  if (sandbox.nice > 0) out.push('nice', '-n', String(sandbox.nice));
+  return out;
+}
+
 export function planSpawn(service: ServiceConfig, ctx: SpawnContext): SpawnPlan {
   const { sandbox } = service;
   if (service.command.length === 0) throw new RangeError('command must not be empty');
@@ -112,7 +124,8 @@ export function planSpawn(service: ServiceConfig, ctx: SpawnContext): SpawnPlan 
     drop.push(`--reuid=${runAs.uid}`, `--regid=${runAs.gid}`, '--clear-groups');
   }
   const limits = sandboxed && sandbox.resource_limits ? planLimits(sandbox) : [];
-  const inner = limits.length > 0 ? ['prlimit', ...limits, '--', ...command] : command;
+  const limited = limits.length > 0 ? ['prlimit', ...limits, '--', ...command] : command;
+  const inner = [...planPriority(sandbox), ...limited];
 
   let cwd: string;
   if (sandbox.working_dir !== '') cwd = sandbox.working_dir;

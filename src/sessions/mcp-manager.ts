@@ -3,17 +3,23 @@
 // counted without a global lock), caches each service's tool list, and stops everything on shutdown.
 // A tool listing (cache miss) runs its own short-lived process outside the session limits, as
 // SignalWire's gateway does, so listing is never refused for session_limit; it is bounded by one
-// listing at a time per service instead.
+// listing at a time per service instead. Lists are served stale-while-revalidate (tool-cache.ts).
 
 import { McpmuxError } from '../errors.js';
 import type { Config } from '../config/types.js';
 import { silentLogger, type Logger } from '../log.js';
 import { MCPClient, type StartOptions } from '../mcp/mcp-client.js';
-import type { Tool } from '../mcp/mcp-helpers.js';
+import { listAllTools, type Tool } from '../mcp/mcp-helpers.js';
 import { MCPService } from '../mcp/mcp-service.js';
 import { hostInfo, type HostInfo } from '../sandbox/host.js';
 import { resolveIsolation, type IsolationLevel } from '../sandbox/namespace-plan.js';
+import { PackageCache } from '../sandbox/package-cache.js';
 import { UidPool } from '../sandbox/uid-pool.js';
+import { SparePool } from './spare-pool.js';
+import { cacheHintMs, ToolCache, type ToolListing } from './tool-cache.js';
+
+/** How long a new spare's boot ping may take before it counts as ready anyway. */
+const SPARE_PING_TIMEOUT_MS = 10_000;
 
 export interface MCPManagerOptions {
   logger?: Logger;
@@ -58,9 +64,10 @@ export class MCPManager {
   readonly #counts = new Map<string, number>();
   #total = 0;
   #spawns = 0;
-  readonly #toolCache = new Map<string, Promise<Tool[]>>();
-  /** Per service, the end of its last listing: the next one starts after it. */
-  readonly #listingTail = new Map<string, Promise<void>>();
+  readonly #tools: ToolCache;
+  readonly #spares: SparePool;
+  /** Shared package cache (session.package_cache_dir); undefined when disabled. */
+  readonly packages: PackageCache | undefined;
   readonly #listers = new Set<MCPClient>();
   #shutdown: Promise<void> | undefined;
 
@@ -68,6 +75,14 @@ export class MCPManager {
     this.config = config;
     this.#options = options;
     this.#log = (options.logger ?? silentLogger()).child({ component: 'manager' });
+    const cacheDir = config.session.package_cache_dir;
+    this.packages = cacheDir === '' ? undefined : new PackageCache(cacheDir, this.#log);
+    this.#spares = new SparePool({
+      target: (name) => this.services.get(name)?.config.warm_spares ?? 0,
+      spawn: (name) => this.#spawnSpare(name),
+      logger: this.#log,
+    });
+    this.#tools = new ToolCache({ fetch: (name) => this.#fetchTools(name), logger: this.#log });
     const services = new Map<string, MCPService>();
     for (const [name, service] of Object.entries(config.services)) {
       services.set(name, new MCPService(name, service));
@@ -143,8 +158,64 @@ export class MCPManager {
   async createClient(name: string, options: CreateClientOptions = {}): Promise<MCPClient> {
     const service = this.getService(name);
     if (this.isShuttingDown) throw new McpmuxError('shutting_down', 'the relay is shutting down');
+    const spare =
+      options.listing === true || options.sessionId !== undefined
+        ? undefined
+        : this.#spares.take(name);
+    if (spare === undefined) return this.#spawnClient(service, options);
+    this.#spares.fill(name); // its replacement, in the background
+    if (options.initialize !== undefined && options.initialize !== false) {
+      try {
+        const params = options.initialize === true ? undefined : options.initialize;
+        await spare.initialize(params, options);
+      } catch (err) {
+        await spare.stop();
+        throw err;
+      }
+    }
+    return spare;
+  }
+
+  /** Ready warm spares of `name`. */
+  spareCount(name: string): number {
+    return this.#spares.count(name);
+  }
+
+  /** Starts every enabled service's warm spares (relay start), in the background. */
+  startSpares(): void {
+    for (const service of this.services.values()) {
+      if (service.enabled) this.#spares.fill(service.name);
+    }
+  }
+
+  /**
+   * A spare: spawned, then pinged (MCP allows ping before initialize) so that it is ready only once
+   * the server has booted; a server that does not answer ping is ready after its error or 10 s.
+   */
+  async #spawnSpare(name: string): Promise<MCPClient> {
+    const client = await this.#spawnClient(this.getService(name), {});
+    await client.request('ping', undefined, { timeoutMs: SPARE_PING_TIMEOUT_MS }).catch(() => {
+      // booted enough to answer (an error), or slow: ready anyway
+    });
+    return client;
+  }
+
+  /** Reserves a slot (unless listing), spawns the process, initializes it when asked. */
+  async #spawnClient(service: MCPService, options: CreateClientOptions): Promise<MCPClient> {
+    const name = service.name;
+    if (this.isShuttingDown) throw new McpmuxError('shutting_down', 'the relay is shutting down');
     if (options.listing !== true) this.#reserve(service.name);
-    const client = new MCPClient(service, {
+    let runs: MCPService;
+    try {
+      // no await unless the cache applies: a plain spawn starts synchronously
+      runs = this.packages?.handles(service.config)
+        ? await this.#fromPackageCache(service)
+        : service;
+    } catch (err) {
+      if (options.listing !== true) this.#unreserve(service.name);
+      throw err;
+    }
+    const client = new MCPClient(runs, {
       sandboxDir: this.config.session.sandbox_dir,
       maxMessageBytes: this.config.server.max_message_bytes,
       logger: this.#log,
@@ -159,7 +230,7 @@ export class MCPManager {
     this.#options.onClient?.(client);
     client.once('exit', () => this.#release(client));
     client.on('notification', (message) => {
-      if (message.method === 'notifications/tools/list_changed') this.#toolCache.delete(name);
+      if (message.method === 'notifications/tools/list_changed') this.#tools.invalidate(name);
     });
     try {
       this.#spawns++;
@@ -172,23 +243,25 @@ export class MCPManager {
     return client;
   }
 
-  /** The service's tools, from cache; one short-lived process fills the cache on a miss. */
+  /**
+   * The service's tools: from cache at once after the first fill (a stale list is served while
+   * one short-lived process refreshes it); the first fill waits for that process.
+   */
   getServiceTools(name: string): Promise<Tool[]> {
     this.getService(name);
-    let cached = this.#toolCache.get(name);
-    if (cached === undefined) {
-      cached = this.#listAfterPrevious(name);
-      this.#toolCache.set(name, cached);
-      cached.catch(() => {
-        if (this.#toolCache.get(name) === cached) this.#toolCache.delete(name);
-      });
-    }
-    return cached;
+    return this.#tools.get(name);
   }
 
-  /** Drops the cached tool list of `name` (a session saw list_changed). */
+  /** Marks the cached tool list of `name` stale (a session saw list_changed). */
   invalidateTools(name: string): void {
-    this.#toolCache.delete(name);
+    this.#tools.invalidate(name);
+  }
+
+  /** Fetches, in the background, the tool list of every enabled service with preload_tools. */
+  preloadTools(): void {
+    for (const service of this.services.values()) {
+      if (service.enabled && service.config.preload_tools) this.#tools.preload(service.name);
+    }
   }
 
   /** Starts, initializes and lists the tools of every enabled service, concurrently. */
@@ -197,7 +270,7 @@ export class MCPManager {
     const results = await Promise.all(
       names.map(async (name): Promise<[string, ServiceValidation]> => {
         try {
-          this.#toolCache.delete(name);
+          this.#tools.forget(name);
           const tools = await this.getServiceTools(name);
           return [name, { ok: true, tools: tools.length }];
         } catch (err) {
@@ -213,6 +286,8 @@ export class MCPManager {
     this.#shutdown ??= (async () => {
       const clients = [...this.#clients];
       this.#log.info({ sessions: clients.length }, 'stopping all sessions');
+      this.packages?.close();
+      this.#spares.close();
       await Promise.all(clients.map((c) => c.stop()));
     })();
     return this.#shutdown;
@@ -220,22 +295,6 @@ export class MCPManager {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.shutdown();
-  }
-
-  /** Lists after the service's previous listing ended (invalidated meanwhile): one at a time. */
-  #listAfterPrevious(name: string): Promise<Tool[]> {
-    const fetch = () => this.#fetchTools(name);
-    const previous = this.#listingTail.get(name);
-    const listed = previous === undefined ? fetch() : previous.then(fetch);
-    const tail = listed.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.#listingTail.set(name, tail);
-    void tail.then(() => {
-      if (this.#listingTail.get(name) === tail) this.#listingTail.delete(name);
-    });
-    return listed;
   }
 
   /**
@@ -254,10 +313,16 @@ export class MCPManager {
     }
   }
 
-  async #fetchTools(name: string): Promise<Tool[]> {
+  async #fetchTools(name: string): Promise<ToolListing> {
     const client = await this.createClient(name, { initialize: true, listing: true });
     try {
-      return await client.listTools();
+      let ttlMs: number | undefined;
+      const tools = await listAllTools(async (params) => {
+        const page = await client.request('tools/list', params);
+        ttlMs ??= cacheHintMs(page); // the first page's hint holds for the list
+        return page;
+      });
+      return { tools, ttlMs };
     } finally {
       await client.stop();
     }
@@ -279,11 +344,35 @@ export class MCPManager {
     this.#total++;
   }
 
+  /**
+   * The service as its session runs it: an npx service from the shared package cache (filled first
+   * when needed; read-only inside), else as configured.
+   */
+  async #fromPackageCache(service: MCPService): Promise<MCPService> {
+    const cache = this.packages;
+    if (cache === undefined || !cache.handles(service.config)) return service;
+    const command = cache.commandFor(service.config) ?? (await cache.fill(service.config));
+    if (this.isShuttingDown) throw new McpmuxError('shutting_down', 'the relay is shutting down');
+    if (command === undefined) return service;
+    const { sandbox } = service.config;
+    return new MCPService(service.name, {
+      ...service.config,
+      command,
+      sandbox: { ...sandbox, binds: [...sandbox.binds, `${cache.dir}:ro`] },
+    });
+  }
+
+  #unreserve(name: string): void {
+    this.#counts.set(name, (this.#counts.get(name) ?? 1) - 1);
+    this.#total--;
+  }
+
   #release(client: MCPClient): void {
     if (!this.#clients.delete(client)) return;
     if (this.#listers.delete(client)) return; // never counted
     const name = client.service.name;
     this.#counts.set(name, (this.#counts.get(name) ?? 1) - 1);
     this.#total--;
+    if (!this.isShuttingDown) this.#spares.fill(name); // a slot freed: a spare may wait for one
   }
 }

@@ -28,6 +28,8 @@ export function sandboxConfig(overrides: DeepPartial<SandboxConfig> = {}): Sandb
     working_dir: '',
     isolation: 'auto',
     network: 'host',
+    nice: 5,
+    sched: 'batch',
     ...overrides,
     binds: (overrides.binds ?? []) as string[],
     limits: {
@@ -54,6 +56,8 @@ export function serviceConfig(
     request_timeout: 60,
     max_request_time: 600,
     idle_timeout: 300,
+    warm_spares: 0,
+    preload_tools: false, // tests that count spawns stay exact; the preload test turns it on
     ...overrides,
     command,
     sandbox: sandboxConfig(overrides.sandbox ?? {}),
@@ -112,6 +116,7 @@ export function testConfig(
       max_sessions_per_service: 100,
       max_total_sessions: 500,
       sandbox_dir: sandboxDir,
+      package_cache_dir: '', // the package-cache test sets one
       uid_range_first: 200000,
       uid_range_size: 10000,
       resume_buffer_messages: 1000,

@@ -3,7 +3,7 @@ import { McpmuxError } from '../../src/errors.js';
 import { MCPManager } from '../../src/sessions/mcp-manager.js';
 import { textOf } from '../helpers/clients.js';
 import { fixtureService, testConfig } from '../helpers/config.js';
-import { isAlive } from '../helpers/processes.js';
+import { isAlive, waitFor } from '../helpers/processes.js';
 
 async function reasonOf(promise: Promise<unknown>): Promise<string> {
   try {
@@ -116,18 +116,68 @@ describe('MCPManager', function () {
     });
     const session = await manager.createClient('fixture', { initialize: true });
     expect(await reasonOf(manager.createClient('fixture'))).to.equal('session_limit');
-    // three misses in a row (the list refreshed twice while a listing runs)
+    // reads during the first fill share it; list_changed meanwhile leaves it stored stale
     const a = manager.getServiceTools('fixture');
     manager.invalidateTools('fixture');
     const b = manager.getServiceTools('fixture');
-    manager.invalidateTools('fixture');
-    const c = manager.getServiceTools('fixture');
-    for (const tools of await Promise.all([a, b, c])) expect(tools.length).to.be.above(0);
-    expect(manager.stats().spawns, 'the session and three listings').to.equal(4);
+    for (const tools of await Promise.all([a, b])) expect(tools.length).to.be.above(0);
+    expect(manager.stats().spawns, 'the session and one listing').to.equal(2);
+    // the stale list is answered at once; one refresh runs, outside the limits
+    expect(await manager.getServiceTools('fixture')).to.equal(await a);
+    expect(manager.stats().spawns, 'one refresh started').to.equal(3);
+    await waitFor(() => manager.processCount('fixture') === 1, 10_000, 'the refresh to end');
     expect(mostListings, 'never two listings of a service at once').to.equal(1);
     expect(manager.sessionCount('fixture')).to.equal(1);
     expect(manager.processCount('fixture')).to.equal(1);
     expect(isAlive(session.pid!)).to.equal(true);
+  });
+
+  it('preloads tool lists in the background and serves a stale list while a refresh runs', async function () {
+    const config = testConfig({
+      slow: fixtureService(['--list-delay-ms=1500'], { preload_tools: true }),
+      lazy: fixtureService(),
+    });
+    cleanup = config.cleanup;
+    manager = new MCPManager(config, { stopGraceMs: 300 });
+    manager.preloadTools();
+    expect(manager.stats().spawns, 'only the service with preload_tools').to.equal(1);
+    const first = await manager.getServiceTools('slow'); // joins the preload
+    expect(manager.stats().spawns).to.equal(1);
+    await waitFor(() => manager.processCount('slow') === 0, 10_000, 'the listing to end');
+    manager.invalidateTools('slow');
+    const started = Date.now();
+    expect(await manager.getServiceTools('slow')).to.equal(first);
+    expect(Date.now() - started, 'not waiting for the 1.5 s refresh').to.be.below(500);
+    expect(manager.processCount('slow'), 'the refresh is still running').to.equal(1);
+    let latest = first;
+    await waitFor(
+      () => {
+        void manager.getServiceTools('slow').then((tools) => (latest = tools));
+        return latest !== first;
+      },
+      10_000,
+      'the refreshed list',
+    );
+    expect(manager.stats().spawns, 'one refresh').to.equal(2);
+    await waitFor(() => manager.processCount('slow') === 0, 10_000, 'the refresh to end');
+  });
+
+  it("honours a server's ttlMs cache hint", async function () {
+    const config = testConfig({ ttl: fixtureService(['--tools-ttl-ms=1000']) });
+    cleanup = config.cleanup;
+    manager = new MCPManager(config, { stopGraceMs: 300 });
+    const first = await manager.getServiceTools('ttl');
+    expect(await manager.getServiceTools('ttl')).to.equal(first);
+    expect(manager.stats().spawns).to.equal(1);
+    await waitFor(
+      () => {
+        void manager.getServiceTools('ttl'); // answered from cache; past the hint it refreshes
+        return manager.stats().spawns === 2;
+      },
+      10_000,
+      'a refresh once the hint expired',
+    );
+    await waitFor(() => manager.processCount('ttl') === 0, 10_000, 'the refresh to end');
   });
 
   it('validates every enabled service', async function () {

@@ -197,7 +197,7 @@ describe('planSpawn with isolation "namespaces"', function () {
     namespaces: { bwrap: '/usr/bin/bwrap', sandboxDir: NS.sandboxDir, hide: [] },
   };
 
-  it('setpriv (pdeathsig) → bwrap → setpriv (uid switch) → env -C → prlimit → argv', function () {
+  it('setpriv (pdeathsig) → bwrap → setpriv (uid switch) → env -C → chrt → nice → prlimit → argv', function () {
     const plan = planSpawn(service, ctx);
     expect(plan.file).to.equal('setpriv');
     expect(plan.isolation).to.equal('namespaces');
@@ -216,7 +216,8 @@ describe('planSpawn with isolation "namespaces"', function () {
       '-u',
     ]);
     expect(inside.slice(10, 14)).to.deep.equal(['PWD', '-C', NS.sessionDir, '--']);
-    expect(inside[14]).to.equal('prlimit');
+    expect(inside.slice(14, 20)).to.deep.equal(['chrt', '--batch', '0', 'nice', '-n', '5']);
+    expect(inside[20]).to.equal('prlimit');
     expect(inside.slice(-2)).to.deep.equal(['node', '/srv/todo.mjs']);
     expect(plan.runAs).to.deep.equal({ uid: 200007, gid: 200007 });
     expect(plan.env).not.to.have.property('SECRET');

@@ -6,6 +6,7 @@ import {
   DANGEROUS_ENV,
   planEnv,
   planLimits,
+  planPriority,
   planSpawn,
   type SpawnContext,
 } from '../../src/sandbox/spawn-plan.js';
@@ -20,6 +21,8 @@ const DEFAULT_SANDBOX: SandboxConfig = {
   working_dir: '',
   isolation: 'auto',
   network: 'host',
+  nice: 0,
+  sched: 'other',
   binds: [],
   limits: {
     cpu_seconds: 300,
@@ -44,6 +47,8 @@ function service(
     request_timeout: 60,
     max_request_time: 600,
     idle_timeout: 300,
+    warm_spares: 0,
+    preload_tools: false,
     ...overrides,
     sandbox: { ...DEFAULT_SANDBOX, ...sandbox },
   };
@@ -170,6 +175,34 @@ describe('spawn plan', () => {
       const env = planEnv(service({ enabled: false }), context({ sessionDir: undefined }));
       expect(env.HOME).to.equal(PARENT_ENV.HOME);
       expect(env.TMPDIR).to.equal(PARENT_ENV.TMPDIR);
+    });
+  });
+
+  describe('planPriority', () => {
+    it('wraps the server in chrt and nice as configured, nothing at the defaults of the OS', () => {
+      expect(planPriority({ ...DEFAULT_SANDBOX, nice: 0, sched: 'other' })).to.deep.equal([]);
+      expect(planPriority({ ...DEFAULT_SANDBOX, nice: 5, sched: 'batch' })).to.deep.equal([
+        'chrt',
+        '--batch',
+        '0',
+        'nice',
+        '-n',
+        '5',
+      ]);
+      expect(planPriority({ ...DEFAULT_SANDBOX, nice: 0, sched: 'idle' })).to.deep.equal([
+        'chrt',
+        '--idle',
+        '0',
+      ]);
+    });
+
+    it('applies with the sandbox off too, before the command', () => {
+      const plan = planSpawn(
+        service({ enabled: false, nice: 3, sched: 'other' }),
+        context({ sessionDir: undefined }),
+      );
+      const dash = plan.args.indexOf('--');
+      expect(plan.args.slice(dash + 1, dash + 4)).to.deep.equal(['nice', '-n', '3']);
     });
   });
 

@@ -1,0 +1,81 @@
+// The bench's priority comparison (docs/operations.md "Latency"): the same warm REST load at 8 and
+// 32 clients (one session, so one server process, per client) against a relay whose servers run
+// at the relay's own priority and against one whose servers run at a lower one (sandbox.nice /
+// sandbox.sched), plus the cold first call of each. Used by scripts/bench.ts.
+
+import { median, runRestCalls, timedRequest } from './rest-load.js';
+
+export interface PriorityCell {
+  rps: number;
+  p50_ms: number;
+  p99_ms: number;
+}
+export interface PriorityRow {
+  label: string;
+  c8: PriorityCell;
+  c32: PriorityCell;
+  cold_first_call_ms: number;
+}
+
+const COLD_SAMPLES = 7;
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
+
+/** Warm REST calls at 8 and 32 clients (best p99 of `repeat`), and the median cold first call. */
+export async function measurePriority(
+  label: string,
+  httpUrl: string,
+  o: { durationMs: number; warmupMs: number; repeat: number; log: (line: string) => void },
+): Promise<PriorityRow> {
+  const cells = {} as Record<'c8' | 'c32', PriorityCell>;
+  for (const clients of [8, 32] as const) {
+    let best: PriorityCell | undefined;
+    for (let i = 0; i < o.repeat; i++) {
+      const r = await runRestCalls({
+        baseUrl: httpUrl,
+        service: 'echo',
+        tool: 'echo',
+        arguments: { text: 'hello, mcpmux' },
+        clients,
+        durationMs: o.durationMs,
+        warmupMs: o.warmupMs,
+        sessionPrefix: `prio-c${clients}-${i}`,
+      });
+      if (Object.keys(r.errors).length > 0) {
+        throw new Error(`priority ${label} c${clients}: ${JSON.stringify(r.errors)}`);
+      }
+      const cell = { rps: r.rps, p50_ms: r.p50_ms, p99_ms: r.p99_ms };
+      o.log(`  prio   ${label.padEnd(14)} c${String(clients).padEnd(3)} ${JSON.stringify(cell)}`);
+      if (best === undefined || cell.p99_ms < best.p99_ms) best = cell;
+    }
+    cells[`c${clients}`] = best!;
+  }
+  const firstCalls: number[] = [];
+  for (let i = 0; i < COLD_SAMPLES; i++) {
+    const session = `prio-cold-${i}`;
+    const body = JSON.stringify({ session_id: session, tool: 'echo', arguments: { text: 'x' } });
+    const r = await timedRequest(`${httpUrl}/services/echo/call`, { method: 'POST', body });
+    if (r.status !== 200) throw new Error(`cold call: ${r.status} ${r.body}`);
+    firstCalls.push(r.ms);
+    await timedRequest(`${httpUrl}/sessions/${session}`, { method: 'DELETE' });
+  }
+  return { label, ...cells, cold_first_call_ms: round3(median(firstCalls)) };
+}
+
+export function priorityTable(rows: readonly PriorityRow[]): string {
+  const cell = (c: PriorityCell) =>
+    `${String(Math.round(c.rps)).padStart(6)}/s p50 ${c.p50_ms.toFixed(2).padStart(6)} p99 ${c.p99_ms.toFixed(2).padStart(6)}`;
+  const lines = [
+    'REST warm calls by server priority (ms)   8 clients                          32 clients                          cold first call',
+  ];
+  for (const r of rows) {
+    lines.push(
+      `  ${r.label.padEnd(38)} ${cell(r.c8)}   ${cell(r.c32)}   ${r.cold_first_call_ms.toFixed(1)}`,
+    );
+  }
+  const worst = rows.at(-1);
+  if (worst !== undefined) {
+    const ok = worst.c32.p99_ms <= 10 ? 'met' : 'MISSED';
+    lines.push(`  target: 32 clients p99 <= 10 ms with the default priority: ${ok}`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,111 @@
+import { execFileSync } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { MCPManager } from '../../src/sessions/mcp-manager.js';
+import { textOf } from '../helpers/clients.js';
+import { FIXTURE_SERVER, serviceConfig, testConfig } from '../helpers/config.js';
+import { serverPidOf } from '../helpers/processes.js';
+
+/** A tiny npm package whose bin is the fixture server, packed into a tarball: npx needs no network. */
+function packFixturePackage(dir: string): string {
+  const pkg = join(dir, 'pkg');
+  mkdirSync(pkg);
+  writeFileSync(
+    join(pkg, 'package.json'),
+    JSON.stringify({
+      name: 'mcpmux-cache-fixture',
+      version: '1.0.0',
+      type: 'module',
+      bin: { 'mcpmux-cache-fixture': 'cli.mjs' },
+    }),
+  );
+  writeFileSync(
+    join(pkg, 'cli.mjs'),
+    `#!/usr/bin/env node\nimport ${JSON.stringify(FIXTURE_SERVER)};\n`,
+  );
+  const out = execFileSync('npm', ['pack', pkg, '--pack-destination', dir, '--silent'], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      npm_config_cache: join(dir, 'pack-cache'),
+      npm_config_update_notifier: 'false',
+    },
+  });
+  return join(dir, out.trim().split('\n').at(-1)!);
+}
+
+describe('shared package cache (npx)', function () {
+  this.timeout(120_000);
+  let dir: string;
+  let tarball: string;
+  let manager: MCPManager | undefined;
+  let cleanup: (() => void) | undefined;
+
+  before(function () {
+    dir = mkdtempSync(join(tmpdir(), 'mcpmux-pkgcache-'));
+    tarball = packFixturePackage(dir);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  afterEach(async () => {
+    await manager?.shutdown();
+    cleanup?.();
+    manager = undefined;
+  });
+
+  function makeManager(cacheDir: string) {
+    const command = ['npx', '-y', `--package=${tarball}`, 'mcpmux-cache-fixture'];
+    const config = testConfig(
+      { pkg: serviceConfig(command) },
+      { session: { package_cache_dir: cacheDir } },
+    );
+    cleanup = config.cleanup;
+    manager = new MCPManager(config, { stopGraceMs: 300 });
+    return manager;
+  }
+
+  it('fills the cache once; every session runs the cached bin and cannot write into the cache', async function () {
+    const cacheDir = join(dir, 'cache-a');
+    const m = makeManager(cacheDir);
+    const [a, b] = await Promise.all([
+      m.createClient('pkg', { initialize: true }),
+      m.createClient('pkg', { initialize: true }),
+    ]);
+    expect(readdirSync(join(cacheDir, 'npx-ready')), 'one fill for both').to.have.length(1);
+    const c = await m.createClient('pkg', { initialize: true });
+    for (const client of [a, b, c]) {
+      const cmdline = readFileSync(`/proc/${serverPidOf(client.pid!)}/cmdline`, 'utf8');
+      expect(cmdline, 'the cached bin, no npm').to.include(`${cacheDir}/npm/_npx/`);
+    }
+    const npxDir = join(cacheDir, 'npm', '_npx');
+    const installed = join(npxDir, readdirSync(npxDir)[0]!, 'node_modules', 'mcpmux-cache-fixture');
+    for (const target of [join(installed, 'cli.mjs'), join(cacheDir, 'planted')]) {
+      const r = await c.callTool('write-file', { path: target });
+      expect(textOf(r), target).to.equal('write error: EROFS');
+    }
+    expect(existsSync(join(cacheDir, 'planted'))).to.equal(false);
+    expect(readFileSync(join(installed, 'cli.mjs'), 'utf8')).to.include('import');
+    const home = textOf(await c.callTool('write-file', { path: 'own-file' }));
+    expect(home, 'its own directory stays writable').to.equal('written');
+  });
+
+  it('validateServices (mcpmux prepare) fills the cache and lists the tools', async function () {
+    const cacheDir = join(dir, 'cache-b');
+    const m = makeManager(cacheDir);
+    const results = await m.validateServices();
+    expect(results.pkg!.ok).to.equal(true);
+    expect(results.pkg!.tools).to.be.above(4);
+    expect(readdirSync(join(cacheDir, 'npx-ready'))).to.have.length(1);
+    expect(m.packages!.commandFor(m.services.get('pkg')!.config)?.[0]).to.include(cacheDir);
+  });
+});
