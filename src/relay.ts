@@ -358,6 +358,7 @@ export class Relay {
         return { outcomes, bounds: stats.duration.bounds, counts: stats.duration.counts };
       },
       processes: (name) => this.manager.processCount(name),
+      spares: (name) => this.manager.spareCount(name),
       relayState: () => this.#state,
     });
   }

@@ -1,6 +1,6 @@
 // What the dashboard shows, read once per tick from the relay's owners through read-only
 // snapshots (services, the session registry, the request queues, the metrics' request counters):
-// services with state, sessions and queue depth; live sessions with age, last activity and
+// services with state, sessions, spares and queue depth; live sessions with age, last activity and
 // in-flight requests; traffic per service. Never a command line, an env or a resume token.
 
 import type { RequestQueueStats } from '../sessions/request-queue.js';
@@ -20,6 +20,8 @@ export interface DashboardSources {
   traffic(service: string): TrafficReading;
   /** Live server processes of a service (sessions plus short-lived tool listings). */
   processes(service: string): number;
+  /** Warm spares of a service, started ahead and ready (services.<name>.warm_spares). */
+  spares(service: string): number;
   /** The relay's own state (ready, draining, …). */
   relayState(): string;
 }
@@ -31,6 +33,7 @@ export interface ServiceView {
   state: 'disabled' | 'idle' | 'active';
   sessions: number;
   processes: number;
+  spares: number;
   queue: { waiting: number; running: number; concurrency: number; limit: number };
   traffic: TrafficView;
 }
@@ -106,6 +109,7 @@ export class SnapshotMaker {
         state: !s.enabled ? 'disabled' : count > 0 ? 'active' : 'idle',
         sessions: count,
         processes: src.processes(s.name),
+        spares: src.spares(s.name),
         queue: {
           waiting: q?.waiting ?? 0,
           running: q?.running ?? 0,

@@ -116,6 +116,20 @@ describe('dashboard over HTTP', () => {
     }
   });
 
+  it('shows the warm spares of a service beside its sessions', async () => {
+    relay = await startRelay(
+      { fixture: fixtureService([], { warm_spares: 1 }) },
+      { server: { auth_token: TOKEN } },
+    );
+    const events = await openEvents(relay.url, bearer(TOKEN));
+    try {
+      const ready = await events.until((s) => s.services[0].spares === 1);
+      expect(ready.services[0].sessions).to.equal(0); // a spare is no session until one opens
+    } finally {
+      events.close();
+    }
+  });
+
   it('answers GET /ws without Upgrade with the reason an upgrade would be refused', async () => {
     relay = await startRelay(
       { fixture: fixtureService() },

@@ -57,7 +57,7 @@ export function renderServices(tbody, services) {
       name.title = s.description;
       cell(tr, name);
       cell(tr, pill(s.state));
-      cell(tr, s.sessions, 'num sessions');
+      cell(tr, s.spares > 0 ? `${s.sessions} (+${s.spares} spare)` : s.sessions, 'num sessions');
       const q = s.queue;
       cell(
         tr,
