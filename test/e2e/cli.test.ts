@@ -162,6 +162,9 @@ describe('mcpmux command (dist/cli.js)', function () {
             command: ['node', FIXTURE_SERVER],
             description: 'the test fixture server',
             enabled: true,
+            // No tool list at start: its listing process would be a second fixture server beside
+            // the session's, which the pid checks below find by command line.
+            preload_tools: false,
           },
         },
         session: { sandbox_dir: join(dir, 'sandbox') },

@@ -49,7 +49,12 @@ describe('mcpmux command: namespaced sessions (issue 11)', function () {
       JSON.stringify({
         server: { host: '127.0.0.1', port: 0 },
         services: {
-          probe: { command: ['node', PROBE, marker], sandbox: { drop_privileges: true } },
+          // preload_tools off: a listing process at start would carry the marker too
+          probe: {
+            command: ['node', PROBE, marker],
+            preload_tools: false,
+            sandbox: { drop_privileges: true },
+          },
         },
         session: { sandbox_dir: join(dir!, 'sandbox') },
         logging: { level: 'info' },
