@@ -170,6 +170,7 @@ describe('hostile input never takes the relay down (property-based)', function (
         fc.asyncProperty(serverOutput, async (chunks) => {
           if (ws === undefined || ws.ws.readyState !== ws.ws.OPEN) {
             ws = await WsCursor.connect(t.ws('/mcp/replay'), 'mcp');
+            answerServerRequests(ws);
             ws.send({ jsonrpc: '2.0', id: 'init', method: 'initialize', params: INIT_PARAMS });
             await ws.until((m) => m?.id === 'init', ANSWER_MS);
             ws.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
@@ -238,6 +239,25 @@ function tooDeep(text: string): boolean {
     else if (c === ']' || c === '}') depth--;
   }
   return max > MAX_NESTING_DEPTH;
+}
+
+/**
+ * Answers every server→client request the relay forwards with a method-not-found error, as a client
+ * without sampling, roots or elicitation does. Left unanswered, one would keep the session waiting on
+ * its client, where only max_request_time bounds a call (docs/protocol.md), not request_timeout.
+ */
+function answerServerRequests(cursor: WsCursor): void {
+  cursor.ws.on('message', (data: Buffer) => {
+    let m: any;
+    try {
+      m = JSON.parse(data.toString('utf8'));
+    } catch {
+      return;
+    }
+    if (typeof m?.method !== 'string' || m.id === undefined || m.id === null) return;
+    const error = { code: -32601, message: 'this client answers no server requests' };
+    cursor.send({ jsonrpc: '2.0', id: m.id, error });
+  });
 }
 
 /** True when the chunks end in a half line, so that the server's reply is glued to it. */
