@@ -3,7 +3,6 @@
 // hands the session's output to its transport (a direct socket, or envelopes on a /ws socket).
 
 import { McpmuxError, errorResponse, type Reason } from '../errors.js';
-import { classify, decodeMessage } from '../jsonrpc/codec.js';
 import type { Classified, Invalid } from '../jsonrpc/types.js';
 import type { Session, SessionSink } from '../sessions/session.js';
 import type { SessionRegistry } from '../sessions/session-registry.js';
@@ -22,8 +21,6 @@ export interface ChannelTransport {
   closed(reason: Reason, message: string): void;
   /** Stop reading the client's socket until `drained` resolves (the server's stdin is full). */
   pauseInput?(drained: Promise<void>): void;
-  /** The relay's rate limit, asked before each client request (see AdmitRequest). */
-  admit?: AdmitRequest | undefined;
   /**
    * Bytes held while the session opens (one message is always held, whatever its size); past it
    * a request is answered queue_full and a notification dropped. Default 8 MiB.
@@ -33,17 +30,10 @@ export interface ChannelTransport {
 
 export type ChannelState = 'opening' | 'open' | 'closed';
 
-/**
- * Asked before each client request is handed to the session (the relay's rate limit): undefined
- * lets it through, an error is sent back as the request's JSON-RPC error instead.
- */
-export type AdmitRequest = () => McpmuxError | undefined;
-
 export class Channel implements SessionSink {
   readonly service: string;
   readonly #registry: SessionRegistry;
   readonly #transport: ChannelTransport;
-  readonly #admit: AdmitRequest | undefined;
   #session: Session | undefined;
   #state: ChannelState = 'opening';
   #held: [Classified, string][] = [];
@@ -57,7 +47,6 @@ export class Channel implements SessionSink {
     this.#maxHeldBytes = transport.maxHeldBytes ?? DEFAULT_MAX_HELD_BYTES;
     this.service = service;
     this.#transport = transport;
-    this.#admit = transport.admit;
   }
 
   get state(): ChannelState {
@@ -102,17 +91,12 @@ export class Channel implements SessionSink {
     else if (this.#detachWhenOpen) session.detach();
   }
 
-  /** A frame holding one JSON-RPC message (direct connections). */
-  receiveText(text: string): void {
-    this.#deliver(decodeMessage(text), text);
-  }
-
   /**
-   * An already-parsed JSON-RPC message (the `message` of a /ws envelope) and its raw text, one
-   * line, which is what the server gets: the client's bytes, not a re-serialisation.
+   * One client message, decoded by the endpoint (see decodeFrame/decodeValue: the endpoint asks
+   * the access layer about a request before handing it here), and its raw text, one line, which
+   * is what the server gets: the client's bytes, not a re-serialisation.
    */
-  receiveValue(value: unknown, text: string): void {
-    const decoded = classify(value);
+  receive(decoded: Classified | Invalid, text: string): void {
     this.#deliver(decoded, decoded.kind === 'invalid' ? '' : text);
   }
 
@@ -148,14 +132,6 @@ export class Channel implements SessionSink {
       const err = new McpmuxError(decoded.reason, decoded.detail);
       this.#transport.send(errorResponse(decoded.id, err));
       return;
-    }
-    if (decoded.kind === 'request' && this.#admit !== undefined) {
-      // Rate limit (relay.ts): a refused request is answered here and never reaches the session.
-      const refused = this.#admit();
-      if (refused !== undefined) {
-        this.#transport.send(errorResponse(decoded.message.id, refused));
-        return;
-      }
     }
     if (this.#state === 'open') {
       this.#session!.handle(decoded, text);

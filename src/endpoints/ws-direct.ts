@@ -6,9 +6,12 @@
 
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
-import { McpmuxError, closeCodeFor, isReason, type Reason } from '../errors.js';
+import { McpmuxError, closeCodeFor, errorResponse, isReason, type Reason } from '../errors.js';
 import type { Logger } from '../log.js';
-import { Channel, type AdmitRequest } from '../channel/channel.js';
+import { Channel } from '../channel/channel.js';
+import type { RequestAdmission } from '../http/access.js';
+import { decodeMessage } from '../jsonrpc/codec.js';
+import type { Classified, Invalid } from '../jsonrpc/types.js';
 import { DETACH_CLOSE_CODE } from '../channel/envelope.js';
 import { Outflow, inputPauser } from '../channel/outflow.js';
 import type { Session } from '../sessions/session.js';
@@ -18,8 +21,8 @@ export interface ConnectionContext {
   registry: SessionRegistry;
   maxBufferedBytes: number;
   logger: Logger;
-  /** The relay's per-client rate limit, asked before each request (see Channel). */
-  admit?: AdmitRequest | undefined;
+  /** The access layer's per-client rate limit, asked before each request (admitAndDeliver). */
+  admit?: RequestAdmission | undefined;
 }
 
 /** What the upgrade prepared for a direct connection: its session, or why there is none. */
@@ -68,6 +71,26 @@ export function guarded(
   };
 }
 
+/**
+ * Hands one client message to its channel, unless it is a request the access layer refuses
+ * (the rate limit, src/http/access.ts): that one is answered here and never reaches the channel.
+ */
+export function admitAndDeliver(
+  channel: Channel,
+  decoded: Classified | Invalid,
+  text: string,
+  admit: RequestAdmission | undefined,
+): void {
+  if (decoded.kind === 'request' && admit !== undefined) {
+    const refused = admit();
+    if (refused !== undefined) {
+      channel.send(errorResponse(decoded.message.id, refused));
+      return;
+    }
+  }
+  channel.receive(decoded, text);
+}
+
 /** Creates or finds the session before the upgrade; never throws. */
 export async function prepareDirect(
   registry: SessionRegistry,
@@ -109,14 +132,14 @@ export function serveDirect(
     opened: (session) => outflow.add(session),
     closed: (reason, message) => close(reason, message),
     pauseInput: inputPauser(ws),
-    admit: ctx.admit,
   });
   const onMessage = (data: Buffer, isBinary: boolean) => {
     if (isBinary) {
       ws.close(1003, 'binary frames are not accepted');
       return;
     }
-    channel.receiveText(data.toString('utf8'));
+    const text = data.toString('utf8');
+    admitAndDeliver(channel, decodeMessage(text), text, ctx.admit);
   };
   ws.on('message', guarded(ws, ctx.logger, onMessage));
   ws.once('close', (code: number) => {

@@ -18,7 +18,14 @@ import {
   type ClientEnvelope,
 } from '../channel/envelope.js';
 import { Outflow, inputPauser } from '../channel/outflow.js';
-import { guarded, isDeliberateClose, reasonOf, type ConnectionContext } from './ws-direct.js';
+import { classify } from '../jsonrpc/codec.js';
+import {
+  admitAndDeliver,
+  guarded,
+  isDeliberateClose,
+  reasonOf,
+  type ConnectionContext,
+} from './ws-direct.js';
 
 const MAX_BAD_ENVELOPES = 100;
 
@@ -76,7 +83,6 @@ export function serveMux(ws: WebSocket, socket: Socket, ctx: MuxContext): void {
         if (channel.session !== undefined) outflow.delete(channel.session);
         outflow.send(closedEnvelope(name, reason, message)); // one per channel: bounded
       },
-      admit: ctx.admit,
       maxHeldBytes: ctx.maxBufferedBytes,
     });
     channels.set(name, channel);
@@ -98,8 +104,9 @@ export function serveMux(ws: WebSocket, socket: Socket, ctx: MuxContext): void {
         errorEnvelope('unknown_channel', `channel ${env.channel} is not open`, env.channel),
       );
     }
-    if (env.type === 'message') channel.receiveValue(env.message, env.text);
-    else void channel.close('session_closed');
+    if (env.type === 'message') {
+      admitAndDeliver(channel, classify(env.message), env.text, ctx.admit);
+    } else void channel.close('session_closed');
     return true;
   };
 

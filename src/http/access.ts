@@ -13,7 +13,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Config } from '../config/types.js';
 import { McpmuxError, type Reason } from '../errors.js';
-import type { AdmitRequest } from '../channel/channel.js';
 import { Authenticator } from './auth.js';
 import { HttpRefusal, sendMcpmuxError } from './http-server.js';
 import { HostPolicy } from './host-check.js';
@@ -56,6 +55,12 @@ export interface AccessOptions {
   /** Counts a refusal (metrics). */
   refused: (reason: Reason) => void;
 }
+
+/**
+ * Asked by an endpoint before each client request is handed to its channel (the rate limit):
+ * undefined lets it through, an error is sent back as the request's JSON-RPC error instead.
+ */
+export type RequestAdmission = () => McpmuxError | undefined;
 
 export class AccessControl {
   readonly auth: Authenticator;
@@ -224,8 +229,11 @@ export class AccessControl {
     else this.#httpPerAddress.delete(ip);
   }
 
-  /** The rate limit for one connection's requests (undefined when rate limiting is off). */
-  admitFor(ip: string): AdmitRequest | undefined {
+  /**
+   * The rate limit for one WebSocket connection's requests (undefined when rate limiting is off).
+   * The endpoints ask it for each client request before handing it to the channel.
+   */
+  admitFor(ip: string): RequestAdmission | undefined {
     const limiter = this.#limiter;
     if (limiter === undefined) return undefined;
     return () => {
