@@ -18,7 +18,8 @@ import { releaseSandboxDir, sweepSandboxDir } from './sandbox/stale-dirs.js';
 import { MCPManager } from './sessions/mcp-manager.js';
 import { SessionRegistry } from './sessions/session-registry.js';
 import { AccessControl } from './http/access.js';
-import { prepareDirect, serveDirect, type DirectPrepared } from './endpoints/ws-direct.js';
+import { serveDirect } from './endpoints/ws-direct.js';
+import { abandonOpened, openSession, type OpenedSession } from './sessions/session-opener.js';
 import { createHttpServer, sendJson, sendText, type UpgradeTarget } from './http/http-server.js';
 import { RelayMetrics } from './http/metrics.js';
 import { serveMux } from './endpoints/ws-mux.js';
@@ -138,18 +139,15 @@ export class Relay {
       maxBodyBytes: config.server.max_message_bytes,
       clientAddress: (req) => this.#access.address(req),
     });
-    this.#http = createHttpServer(config, {
+    this.#http = createHttpServer<OpenedSession | undefined>(config, {
       request: (req, res, url) => this.#onRequest(req, res, url),
       checkUpgrade: (req, target, url) => this.#checkUpgrade(req, target, url),
       prepare: (target) => this.#prepare(target),
-      abandon: (context) => {
-        const prepared = context as DirectPrepared | undefined;
-        if (prepared !== undefined && 'session' in prepared && !prepared.resumed) {
-          void prepared.session.close('session_closed');
-        }
+      abandon: (opened) => {
+        if (opened !== undefined) abandonOpened(opened);
       },
-      connection: (ws, socket, target, context, req) =>
-        this.#onConnection(ws, socket, target, context as DirectPrepared | undefined, req),
+      connection: (ws, socket, target, opened, req) =>
+        this.#onConnection(ws, socket, target, opened, req),
       socket: (socket) => this.metrics.trackSocket(socket),
       admitSocket: (socket) => this.#access.admitSocket(socket),
       upgrading: (socket) => this.#access.releaseSocket(socket),
@@ -297,16 +295,18 @@ export class Relay {
     if (target.kind === 'direct') this.manager.getService(target.service);
   }
 
-  async #prepare(target: UpgradeTarget): Promise<{ context: unknown; headers: string[] }> {
+  /** /mcp opens (or resumes) its session before the upgrade completes: the 101 names it. */
+  async #prepare(
+    target: UpgradeTarget,
+  ): Promise<{ context: OpenedSession | undefined; headers: string[] }> {
     if (target.kind !== 'direct') return { context: undefined, headers: [] };
-    const prepared = await prepareDirect(this.registry, target.service, target.resumeId);
-    const headers =
-      'session' in prepared
-        ? [
-            `Mcpmux-Session: ${prepared.session.id}`,
-            `Mcpmux-Resume-Token: ${this.registry.resumeToken(prepared.session)}`,
-          ]
-        : [];
+    const prepared = await openSession(this.registry, target.service, target.resumeId);
+    const headers = prepared.ok
+      ? [
+          `Mcpmux-Session: ${prepared.session.id}`,
+          `Mcpmux-Resume-Token: ${this.registry.resumeToken(prepared.session)}`,
+        ]
+      : [];
     return { context: prepared, headers };
   }
 
@@ -314,7 +314,7 @@ export class Relay {
     ws: WebSocket,
     socket: Socket,
     target: UpgradeTarget,
-    prepared: DirectPrepared | undefined,
+    prepared: OpenedSession | undefined,
     req: IncomingMessage,
   ): void {
     const endpoint = target.kind;

@@ -6,6 +6,7 @@ import { McpmuxError, errorResponse, type Reason } from '../errors.js';
 import type { Classified, Invalid } from '../jsonrpc/types.js';
 import type { Session, SessionSink } from '../sessions/session.js';
 import type { SessionRegistry } from '../sessions/session-registry.js';
+import { openSession } from '../sessions/session-opener.js';
 
 /** Messages a channel holds while its session is being opened. */
 const MAX_HELD_MESSAGES = 1024;
@@ -59,19 +60,14 @@ export class Channel implements SessionSink {
 
   /** Creates a session, or re-attaches the detached one whose resume token is `resumeToken`. */
   async open(resumeToken?: string): Promise<Session> {
-    let session: Session;
-    try {
-      session =
-        resumeToken === undefined
-          ? await this.#registry.create(this.service)
-          : this.#registry.resumable(resumeToken, this.service);
-    } catch (err) {
+    const opened = await openSession(this.#registry, this.service, resumeToken);
+    if (!opened.ok) {
       this.#state = 'closed';
       this.#held = [];
-      throw err;
+      throw opened.error;
     }
-    this.bind(session, resumeToken !== undefined);
-    return session;
+    this.bind(opened.session, opened.resumed);
+    return opened.session;
   }
 
   /** Binds an already created (or resumable) session and delivers what was held meanwhile. */

@@ -14,7 +14,7 @@ import { decodeMessage } from '../jsonrpc/codec.js';
 import type { Classified, Invalid } from '../jsonrpc/types.js';
 import { DETACH_CLOSE_CODE } from '../channel/envelope.js';
 import { Outflow, inputPauser } from '../channel/outflow.js';
-import type { Session } from '../sessions/session.js';
+import type { OpenedSession } from '../sessions/session-opener.js';
 import type { SessionRegistry } from '../sessions/session-registry.js';
 
 export interface ConnectionContext {
@@ -24,9 +24,6 @@ export interface ConnectionContext {
   /** The access layer's per-client rate limit, asked before each request (admitAndDeliver). */
   admit?: RequestAdmission | undefined;
 }
-
-/** What the upgrade prepared for a direct connection: its session, or why there is none. */
-export type DirectPrepared = { session: Session; resumed: boolean } | { error: McpmuxError };
 
 /**
  * True when the client closed on purpose (a close frame with 1000, no status, or its own code):
@@ -91,36 +88,19 @@ export function admitAndDeliver(
   channel.receive(decoded, text);
 }
 
-/** Creates or finds the session before the upgrade; never throws. */
-export async function prepareDirect(
-  registry: SessionRegistry,
-  service: string,
-  resumeToken: string | undefined,
-): Promise<DirectPrepared> {
-  try {
-    if (resumeToken !== undefined) {
-      return { session: registry.resumable(resumeToken, service), resumed: true };
-    }
-    return { session: await registry.create(service), resumed: false };
-  } catch (err) {
-    const error = err instanceof McpmuxError ? err : new McpmuxError('internal_error', String(err));
-    return { error };
-  }
-}
-
 export function serveDirect(
   ws: WebSocket,
   socket: Socket,
   ctx: ConnectionContext,
   service: string,
-  prepared: DirectPrepared,
+  prepared: OpenedSession,
 ): void {
   const close = (reason: Reason, message: string) => {
     if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) {
       ws.close(closeCodeFor(reason), closeReasonText(`${reason}: ${message}`));
     }
   };
-  if ('error' in prepared) {
+  if (!prepared.ok) {
     close(prepared.error.reason, prepared.error.message);
     return;
   }

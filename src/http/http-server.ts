@@ -46,7 +46,11 @@ export function refusalHeaders(err: McpmuxError): Record<string, string> {
   return typeof retryMs === 'number' ? { 'retry-after': String(Math.ceil(retryMs / 1000)) } : {};
 }
 
-export interface HttpHandlers {
+/**
+ * `C` is what prepare() makes before an upgrade completes (a direct connection's session) and
+ * connection() or abandon() receives.
+ */
+export interface HttpHandlers<C = unknown> {
   /** Plain HTTP requests. */
   request(req: IncomingMessage, res: ServerResponse, url: URL): void;
   /** Decides whether an upgrade may proceed; throws a McpmuxError to refuse it. */
@@ -55,15 +59,15 @@ export interface HttpHandlers {
    * Work done before the upgrade completes (a direct connection's session); its result is
    * passed to connection(). `headers` are added to the 101 response.
    */
-  prepare(target: UpgradeTarget): Promise<{ context: unknown; headers: string[] }>;
+  prepare(target: UpgradeTarget): Promise<{ context: C; headers: string[] }>;
   /** The upgrade did not complete after prepare() (the client went away): undo it. */
-  abandon(context: unknown): void;
+  abandon(context: C): void;
   /** A WebSocket is open. */
   connection(
     ws: WebSocket,
     socket: Socket,
     target: UpgradeTarget,
-    context: unknown,
+    context: C,
     req: IncomingMessage,
   ): void;
   /** Every accepted TCP connection (metrics count its bytes). */
@@ -211,9 +215,9 @@ function refuseUpgrade(
   socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`);
 }
 
-export function createHttpServer(
+export function createHttpServer<C>(
   config: Config,
-  handlers: HttpHandlers,
+  handlers: HttpHandlers<C>,
 ): { server: Server; wss: WebSocketServer } {
   const { tls } = config.server;
   if ((tls.cert === '') !== (tls.key === '')) {
