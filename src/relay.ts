@@ -20,7 +20,7 @@ import { SessionRegistry } from './sessions/session-registry.js';
 import { AccessControl } from './http/access.js';
 import { serveDirect } from './endpoints/ws-direct.js';
 import { abandonOpened, openSession, type OpenedSession } from './sessions/session-opener.js';
-import { createHttpServer, sendJson, sendText, type UpgradeTarget } from './http/http-server.js';
+import { createHttpServer, sendText, type UpgradeTarget } from './http/http-server.js';
 import { RelayMetrics } from './http/metrics.js';
 import { serveMux } from './endpoints/ws-mux.js';
 import { addRestRoutes } from './endpoints/rest-api.js';
@@ -29,6 +29,7 @@ import { GatewayLimits, sendGatewayRefusal } from './http/gateway-limits.js';
 import { Router, type Route, type RouteGuard } from './http/routes.js';
 import { SecurityLog } from './http/security-log.js';
 import { addDashboard } from './dashboard/dashboard.js';
+import { addHealthRoutes } from './endpoints/health.js';
 import { addUpgradeProbe } from './http/upgrade-probe.js';
 import { OUTCOMES } from './http/metrics.js';
 
@@ -113,7 +114,12 @@ export class Relay {
       (route.open === true || this.#access.guardRequest(req, res, url));
     this.router.observe((route, status) => this.metrics.httpRequest(route, status));
     this.router.onError((err) => this.#log.error({ err }, 'HTTP route failed'));
-    this.#addHealthRoutes();
+    addHealthRoutes(this.router, {
+      manager: this.manager,
+      sessionCount: () => this.registry.size,
+      state: () => this.#state,
+      version: VERSION,
+    });
     this.router.add({
       method: 'GET',
       name: '/metrics',
@@ -361,52 +367,6 @@ export class Relay {
       spares: (name) => this.manager.spareCount(name),
       relayState: () => this.#state,
     });
-  }
-
-  #addHealthRoutes(): void {
-    this.router
-      .add({
-        method: 'GET',
-        name: '/healthz',
-        pattern: /^\/healthz$/,
-        open: true,
-        handler: (_q, res) => sendJson(res, 200, { status: 'ok' }),
-      })
-      .add({
-        method: 'GET',
-        name: '/readyz',
-        pattern: /^\/readyz$/,
-        open: true,
-        handler: (_q, res) => {
-          const ready = this.#state === 'ready';
-          sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : this.#state });
-        },
-      })
-      .add({
-        method: 'GET',
-        name: '/health',
-        pattern: /^\/health$/,
-        open: true,
-        handler: (_q, res) => {
-          const services: Record<string, object> = {};
-          for (const [name, s] of this.manager.services) {
-            if (!s.enabled) continue; // as GET /services
-            services[name] = {
-              enabled: true,
-              sessions: this.manager.sessionCount(name) - this.manager.spareCount(name),
-              spares: this.manager.spareCount(name), // ready; they hold session slots
-              isolation: this.manager.isolation.get(name),
-            };
-          }
-          sendJson(res, 200, {
-            status: 'healthy',
-            timestamp: new Date().toISOString(),
-            version: VERSION,
-            services,
-            sessions: this.registry.size,
-          });
-        },
-      });
   }
 }
 
