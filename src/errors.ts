@@ -98,6 +98,13 @@ export const REASONS = {
     summary:
       'The server broke the protocol on stdout (sustained junk, a batch, a line over max_message_bytes, nesting too deep).',
   },
+  no_client: {
+    code: -32601,
+    closeCode: null,
+    httpStatus: 501,
+    summary:
+      'Sent to a server: it asked a client something (sampling, elicitation, roots) on a session no MCP client is behind (a REST call).',
+  },
   unknown_service: {
     code: -32000,
     closeCode: 4007,

@@ -4,15 +4,15 @@
 // session (the relay initializes it) and concurrent first calls share that one creation.
 //
 // A REST session is attached to a sink of its own: server notifications are dropped (nobody is
-// listening), server requests answered at once (ping → {}, anything else an error), so neither
-// can pile up, and no WebSocket can resume the session. When a session ends without a DELETE
+// listening), server requests answered at once by the session (`noClient`: ping → {}, anything
+// else no_client), so neither can pile up, and no WebSocket can resume the session. A call runs
+// through Session.request, the same request lifecycle as a WebSocket client's. When a session ends without a DELETE
 // (idle timeout, the process died), its pair keeps a tombstone: with rest.ended_sessions
 // "restart" (the default, as SignalWire's gateway) the next call gets a fresh session and is told
 // (`previous` → session_restarted in the answer); with "report" it is refused once with the reason.
 // A DELETE leaves no tombstone: a later call with that id simply starts a new session.
 
 import { McpmuxError, type Reason } from '../errors.js';
-import { decodeMessage } from '../jsonrpc/codec.js';
 import type { Session, SessionSink } from '../sessions/session.js';
 import type { SessionRegistry } from '../sessions/session-registry.js';
 import type { SecurityLog } from '../http/security-log.js';
@@ -207,18 +207,8 @@ export class RestSessions {
 
   #sink(entry: RestSession, session: Session): SessionSink {
     return {
-      send: (line) => {
-        if (!line.includes('"method"') || !line.includes('"id"')) return; // a notification: dropped
-        const decoded = decodeMessage(line);
-        if (decoded.kind !== 'request') return;
-        const { id, method } = decoded.message;
-        if (method === 'ping') session.client.respond(id, { result: {} });
-        else {
-          session.client.respond(id, {
-            error: { code: -32601, message: `a REST session cannot answer ${method}` },
-          });
-        }
-      },
+      noClient: true, // the session answers the server's requests itself, at once
+      send: () => undefined, // server notifications: nobody is listening
       closed: (reason, message) => {
         this.#forget(entry);
         this.#security.event('session_closed', {

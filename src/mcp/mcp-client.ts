@@ -1,7 +1,10 @@
 // MCPClient: one service's server as a sandboxed subprocess speaking newline-delimited JSON-RPC.
-// It owns the ManagedChild, decodes stdout (bounded lines, one parse per message), keeps its own
-// requests in a namespace no client id can collide with, and fails them all the moment the process
-// exits. Everything else the server sends is emitted as events for the session/relay to route.
+// It owns the ManagedChild, decodes stdout (bounded lines, one parse per message), and owns the
+// relay's id namespace for the process (nextRequestId: a random prefix no client id can collide
+// with). Its own request() serves what the relay does outside a session (initialize, a spare's
+// ping, the tool-list fetch) and fails the moment the process exits; a session's requests, the
+// REST API's included, go through ClientRequests (src/sessions) with ids from the same namespace.
+// Everything else the server sends is emitted as events for the session/relay to route.
 
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -186,6 +189,14 @@ export class MCPClient extends EventEmitter<MCPClientEvents> {
     return result;
   }
 
+  /**
+   * A fresh id in the relay's own namespace (`mcpmux-<random>-<n>`): for request() and for the
+   * requests a session makes itself (the REST API's calls), so neither can meet the other's ids.
+   */
+  nextRequestId(): string {
+    return `${this.#idPrefix}${this.#nextId++}`;
+  }
+
   /** Sends a request in the client's own id namespace and resolves with its result. */
   request(method: string, params?: unknown, options: RequestOptions = {}): Promise<unknown> {
     const exit = this.#child?.exitInfo;
@@ -196,7 +207,7 @@ export class MCPClient extends EventEmitter<MCPClientEvents> {
           : new McpmuxError('session_closed', `cannot send ${method}: client is ${this.#state}`),
       );
     }
-    const id = `${this.#idPrefix}${this.#nextId++}`;
+    const id = this.nextRequestId();
     let sendParams = params;
     if (options.onProgress !== undefined) {
       const base = (params ?? {}) as Record<string, unknown>;

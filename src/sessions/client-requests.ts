@@ -1,17 +1,29 @@
-// One session's client requests on their way to the server and back: each goes through the
-// service queue (p-queue starts it in the same tick when a slot is free), keeps the channel's
-// order against its notifications, has a deadline that progress extends up to max_request_time,
-// can be cancelled, and is failed when the session ends. While the server waits on the client (a
-// server→client request is outstanding) the session's requests hold no queue slot and only
-// max_request_time ends them (docs/protocol.md, "Request model").
-//
-// It depends on nothing but the functions in its options (no MCPClient, no socket), so its
-// ordering, cancellation and deadlines are unit-tested with fakes and fake timers.
+// One session's requests to the server — a client's (/mcp, /ws) and the relay's own (relay(): the
+// REST API's calls) alike — from arrival to their one end: the service queue (fair between
+// sessions; p-queue starts a job in the same tick when a slot is free), the channel's order, one
+// deadline that progress extends up to max_request_time, cancellation upstream, the session's end,
+// and the metrics. A client's request ends in a line for the client, a relay request in its promise.
+// While the server waits on the client the session's requests hold no queue slot and only
+// max_request_time ends them (docs/protocol.md, "Request model"). It depends on nothing but its
+// options (no MCPClient, no socket): unit-tested with fakes and fake timers.
 
-import { McpmuxError, errorResponse } from '../errors.js';
+import { McpmuxError, UpstreamError, errorResponse } from '../errors.js';
 import { toLine } from '../jsonrpc/codec.js';
-import type { JsonRpcId, JsonRpcNotification, JsonRpcRequest } from '../jsonrpc/types.js';
-import { DeadTokens, Outbox, type InflightRequest } from './inflight.js';
+import type {
+  JsonRpcId,
+  JsonRpcNotification,
+  JsonRpcRequest,
+  JsonRpcResponse,
+} from '../jsonrpc/types.js';
+import {
+  DeadTokens,
+  Outbox,
+  deadlineOf,
+  relayMessage,
+  timeoutError,
+  type InflightRequest,
+  type RelayWaiter,
+} from './inflight.js';
 import type { RequestQueue } from './request-queue.js';
 import type { RequestObserver } from './request-outcome.js';
 
@@ -57,12 +69,36 @@ export class ClientRequests {
    * when it was answered with an error at once (its id in use, the queue full).
    */
   send(message: JsonRpcRequest, text: string): boolean {
-    const { id, method } = message;
-    if (this.#inflight.has(id)) {
-      const err = new McpmuxError('invalid_request', `id ${JSON.stringify(id)} is already in use`);
-      this.#o.toClient(errorResponse(id, err));
+    if (this.#inflight.has(message.id)) {
+      const id = JSON.stringify(message.id);
+      const err = new McpmuxError('invalid_request', `id ${id} is already in use`);
+      this.#o.toClient(errorResponse(message.id, err));
       return false;
     }
+    return this.#start(message, text, this.#o.deadlines.requestTimeoutMs, undefined);
+  }
+
+  /**
+   * A request the relay makes itself (a REST call), with `id` from the relay's own namespace and
+   * `timeoutMs` as its request_timeout: the same queue, deadline, progress, cancellation and
+   * metrics as a client's. Resolves with the server's result; rejects with an UpstreamError (the
+   * server's error) or the relay's (queue_full, request_timeout, the session's end).
+   */
+  relay(id: string, method: string, params: Record<string, unknown>, timeoutMs: number) {
+    return new Promise<unknown>((resolve, reject) => {
+      if (this.#inflight.has(id)) throw new McpmuxError('internal_error', `relay id ${id} in use`);
+      const { message, line } = relayMessage(id, method, params);
+      this.#start(message, line, timeoutMs, { resolve, reject });
+    });
+  }
+
+  #start(
+    message: JsonRpcRequest,
+    text: string,
+    timeoutMs: number,
+    waiter: RelayWaiter | undefined,
+  ): boolean {
+    const { id, method } = message;
     const meta = (message.params as { _meta?: { progressToken?: unknown } } | undefined)?._meta;
     const token = meta?.progressToken;
     const now = Date.now();
@@ -70,6 +106,8 @@ export class ClientRequests {
       id,
       method,
       progressToken: typeof token === 'string' || typeof token === 'number' ? token : undefined,
+      timeoutMs,
+      waiter,
       receivedAt: performance.now(),
       startedAt: now,
       activeAt: now,
@@ -111,7 +149,7 @@ export class ClientRequests {
       this.#forget(entry);
       place.drop();
       observer?.done('queue_full');
-      this.#o.toClient(errorResponse(id, err));
+      this.#fail(entry, err, this.#o.toClient);
       return false;
     }
     job.catch(() => place.drop()); // removed from the queue by abort
@@ -126,6 +164,7 @@ export class ClientRequests {
     }
     const requestId = (message.params as { requestId?: JsonRpcId } | undefined)?.requestId;
     const entry = requestId === undefined ? undefined : this.#inflight.get(requestId);
+    if (entry?.waiter !== undefined) return; // the relay's own request: not the client's to cancel
     if (entry !== undefined) {
       const wasSent = entry.state === 'sent';
       this.#finish(entry);
@@ -135,27 +174,36 @@ export class ClientRequests {
     this.#o.write(toLine(text, message)); // bypasses the queue
   }
 
-  /** The server answered `id`: true when a request waited for it (a late answer is dropped). */
-  settle(id: JsonRpcId, isError: boolean): boolean {
+  /**
+   * The server answered `id`: true when the answer goes to the client. A late answer (cancelled,
+   * timed out) is dropped; the answer to a relay request settles its promise (with `response`).
+   */
+  settle(id: JsonRpcId, isError: boolean, response?: JsonRpcResponse): boolean {
     const entry = this.#inflight.get(id);
     if (entry === undefined) return false; // cancelled or timed out
     this.#forget(entry);
     entry.release();
     this.#o.observer?.done(isError ? 'error' : 'ok', performance.now() - entry.receivedAt);
     if (this.#inflight.size === 0) this.#o.onIdle?.();
-    return true;
+    const { waiter } = entry;
+    if (waiter === undefined) return true;
+    if (response !== undefined && 'error' in response) {
+      waiter.reject(new UpstreamError(response.error));
+    } else waiter.resolve(response?.result);
+    return false;
   }
 
   /**
    * Progress from the server: true when it goes to the client. Progress of a live request is a
-   * sign of life (its request_timeout starts again); of a cancelled or timed-out one, dropped.
+   * sign of life (its request_timeout starts again); of a cancelled or timed-out one, dropped; of
+   * a relay request, kept from the client (it is not the client's).
    */
   progress(token: unknown): boolean {
     if (typeof token !== 'string' && typeof token !== 'number') return true;
     const entry = this.#tokens.get(token);
     if (entry !== undefined) {
       entry.activeAt = Date.now();
-      return true;
+      return entry.waiter === undefined;
     }
     return !this.#dead.has(token);
   }
@@ -184,9 +232,11 @@ export class ClientRequests {
   /**
    * A new client took over the session (a repeated initialize on a resume): the old client's
    * requests are cancelled upstream and their late output dropped; nothing is sent to the client.
+   * The relay's own requests carry on.
    */
   abandonAll(): void {
     for (const entry of [...this.#inflight.values()]) {
+      if (entry.waiter !== undefined) continue;
       const wasSent = entry.state === 'sent';
       this.#finish(entry);
       this.#o.observer?.done('cancelled');
@@ -195,21 +245,20 @@ export class ClientRequests {
     this.#serverWaiting = 0;
   }
 
-  /** The session ends: every request still in flight is answered with `cause`, via `send`. */
+  /**
+   * The session ends: every request still in flight is answered with `cause`, a client's via
+   * `send`, a relay request's by its promise.
+   */
   failAll(cause: McpmuxError, send: ((line: string) => void) | undefined): void {
     for (const entry of [...this.#inflight.values()]) {
       this.#finish(entry);
       this.#o.observer?.done('closed');
-      send?.(errorResponse(entry.id, cause));
+      this.#fail(entry, cause, send);
     }
   }
 
-  /** When the request's deadline passes now (progress and waiting on the client move it). */
   #deadline(entry: InflightRequest): number {
-    const { requestTimeoutMs, maxRequestTimeMs } = this.#o.deadlines;
-    const cap = entry.startedAt + Math.max(maxRequestTimeMs, requestTimeoutMs);
-    if (this.#serverWaiting > 0 && entry.state === 'sent') return cap;
-    return Math.min(entry.activeAt + requestTimeoutMs, cap);
+    return deadlineOf(entry, this.#o.deadlines.maxRequestTimeMs, this.#serverWaiting > 0);
   }
 
   #arm(entry: InflightRequest): void {
@@ -232,22 +281,15 @@ export class ClientRequests {
     const wasSent = entry.state === 'sent';
     this.#finish(entry);
     this.#o.observer?.done('timeout', performance.now() - entry.receivedAt);
-    const { requestTimeoutMs, maxRequestTimeMs } = this.#o.deadlines;
-    const elapsedMs = Date.now() - entry.startedAt;
-    const capped = elapsedMs >= maxRequestTimeMs;
-    const message = capped
-      ? `${entry.method} ran past max_request_time (${maxRequestTimeMs} ms)`
-      : `${entry.method} timed out after ${requestTimeoutMs} ms`;
-    this.#o.toClient(
-      errorResponse(
-        entry.id,
-        new McpmuxError('request_timeout', message, {
-          method: entry.method,
-          timeout_ms: capped ? maxRequestTimeMs : requestTimeoutMs,
-        }),
-      ),
-    );
+    const err = timeoutError(entry, this.#o.deadlines.maxRequestTimeMs);
+    this.#fail(entry, err, this.#o.toClient);
     if (wasSent) this.#cancelUpstream(entry.id, 'request_timeout');
+  }
+
+  /** A request ended with a relay error: a line for the client (via `send`) or its promise. */
+  #fail(entry: InflightRequest, err: unknown, send: ((line: string) => void) | undefined): void {
+    if (entry.waiter !== undefined) entry.waiter.reject(err as Error);
+    else send?.(errorResponse(entry.id, err));
   }
 
   #cancelUpstream(requestId: JsonRpcId, reason: string): void {

@@ -22,13 +22,18 @@ export type Upstream = Pick<
   | 'stop'
   | 'pauseOutput'
   | 'resumeOutput'
-  | 'request'
+  | 'nextRequestId'
   | 'respond'
   | 'pid'
   | 'stdinBufferedBytes'
 >;
 
 export interface SessionSink {
+  /**
+   * True when no MCP client is behind this sink (a REST session): the session answers the
+   * server's requests itself at once (ping → {}, anything else no_client) instead of sending them.
+   */
+  readonly noClient?: boolean;
   /** One JSON-RPC message (a single line of JSON) for the client. */
   send(line: string): void;
   /** The session ended; the sink closes its channel with this reason. */

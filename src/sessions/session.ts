@@ -1,6 +1,8 @@
-// A session: one MCPClient bound to one channel at a time. It hands the client's requests to its
-// ClientRequests (the service queue, the channel's order, deadlines, cancellation) and routes the
-// server's messages back to the attached sink; buffers them while detached for a resume (bounded
+// A session: one MCPClient bound to one channel at a time. It hands the client's requests, and the
+// relay's own (request(): the REST API's calls), to its ClientRequests — one lifecycle for both:
+// the service queue, the channel's order, deadlines, progress, cancellation, metrics — and routes
+// the server's messages back to the attached sink (a sink with no client behind it, a REST
+// session's, has the server's requests answered here at once); buffers them while detached for a resume (bounded
 // in messages and in bytes: past either the session ends with slow_consumer); answers a repeated
 // initialize from memory; enforces the idle timeout; pauses the client while the server's stdin
 // is full; and on the process's death fails every request in flight at once and closes its channel.
@@ -12,6 +14,7 @@ import type {
   JsonRpcId,
   JsonRpcNotification,
   JsonRpcRequest,
+  JsonRpcResponse,
 } from '../jsonrpc/types.js';
 import type { Logger } from '../log.js';
 import { exitError } from '../mcp/mcp-helpers.js';
@@ -24,7 +27,6 @@ import {
   type Upstream,
 } from './session-types.js';
 import type { RequestObserver } from './request-outcome.js';
-import { relayRequest } from './relay-request.js';
 import type { RequestQueue } from './request-queue.js';
 import { ResumeBuffer } from './resume-buffer.js';
 
@@ -49,7 +51,6 @@ export class Session {
   readonly client: Upstream;
   readonly createdAt = Date.now();
   lastActivity = Date.now();
-  readonly #queue: RequestQueue;
   readonly #options: SessionOptions;
   readonly #log: Logger;
   readonly #requests: ClientRequests;
@@ -62,17 +63,14 @@ export class Session {
   #idleTimer: NodeJS.Timeout | undefined;
   #resumeTimer: NodeJS.Timeout | undefined;
   #closing: Promise<void> | undefined;
-  #relayRequests = 0;
   #stdinDrained: Promise<void> | undefined;
   #idleWaiters: (() => void)[] = [];
-  #closeCause: McpmuxError | undefined;
   /** Server→client requests the client has not answered (bounded: a server cannot grow it). */
   readonly #serverRequests = new Set<JsonRpcId>();
 
   constructor(client: Upstream, queue: RequestQueue, options: SessionOptions) {
     this.id = client.sessionId;
     this.client = client;
-    this.#queue = queue;
     this.#options = options;
     this.#log = options.logger;
     this.#buffer = new ResumeBuffer(options.resumeBufferMessages, options.resumeBufferBytes);
@@ -88,7 +86,7 @@ export class Session {
       onIdle: () => this.#checkIdle(),
     });
     client.on('response', (message, line) => {
-      if (message.id !== undefined) this.#onResponse(message.id, line, 'error' in message);
+      if (message.id !== undefined) this.#onResponse(message, message.id, line);
     });
     client.on('notification', (message, line) => this.#onNotification(message, line));
     client.on('request', (message, line) => this.#onServerRequest(message, line));
@@ -104,7 +102,7 @@ export class Session {
     return this.#state;
   }
   get inflightCount(): number {
-    return this.#requests.size + this.#relayRequests;
+    return this.#requests.size;
   }
   get serviceName(): string {
     return this.client.service.name;
@@ -186,30 +184,25 @@ export class Session {
   }
 
   /**
-   * A request the relay makes itself on this session (REST calls): through the service queue,
-   * in the client's own id namespace, under `timeoutMs`.
+   * A request the relay makes itself on this session (a REST call): the same lifecycle as a
+   * client's (ClientRequests), in the relay's own id namespace, with `timeoutMs` as its
+   * request_timeout. Resolves with the server's result; rejects with the server's error
+   * (UpstreamError) or the relay's: queue_full, request_timeout, or why the session ended
+   * (shutting_down, idle_timeout, upstream_exited …).
    */
-  async request(method: string, params: unknown, timeoutMs: number): Promise<unknown> {
+  async request(
+    method: string,
+    params: Record<string, unknown>,
+    timeoutMs: number,
+  ): Promise<unknown> {
     if (this.#state === 'closing' || this.#state === 'closed') {
       throw new McpmuxError('session_closed', 'the session is closed');
     }
     this.lastActivity = Date.now();
-    const priority = -this.inflightCount; // fairness between sessions, as for client requests
-    this.#relayRequests++;
     try {
-      const { observer } = this.#options;
-      const { client } = this;
-      return await relayRequest(this.#queue, client, observer, method, params, timeoutMs, priority);
-    } catch (err) {
-      // The process was stopped under the request: the caller learns why the session ended
-      // (shutting_down, idle_timeout …), not just that it did.
-      const cause = this.#closeCause;
-      const stopped = err instanceof McpmuxError && err.reason === 'session_closed';
-      throw stopped && cause !== undefined ? cause : err;
+      return await this.#requests.relay(this.client.nextRequestId(), method, params, timeoutMs);
     } finally {
-      this.#relayRequests--;
       this.lastActivity = Date.now();
-      this.#checkIdle();
     }
   }
 
@@ -226,7 +219,6 @@ export class Session {
 
   async #close(reason: Reason, cause: McpmuxError): Promise<void> {
     this.#state = 'closing';
-    this.#closeCause = cause;
     clearTimeout(this.#idleTimer);
     clearTimeout(this.#resumeTimer);
     const sink = this.#sink;
@@ -268,8 +260,8 @@ export class Session {
     this.#requests.notify(message, text);
   }
 
-  #onResponse(id: JsonRpcId, line: string, isError: boolean): void {
-    if (!this.#requests.settle(id, isError)) return;
+  #onResponse(message: JsonRpcResponse, id: JsonRpcId, line: string): void {
+    if (!this.#requests.settle(id, 'error' in message, message)) return;
     if (id === this.#initializeId && this.#initializeResult === undefined) this.#rememberInit(line);
     this.#toClient(line);
   }
@@ -300,6 +292,13 @@ export class Session {
     if (this.#sink === undefined) {
       const err = new McpmuxError('session_closed', 'no client is attached to this session');
       this.#write(errorResponse(message.id, err));
+      return;
+    }
+    if (this.#sink.noClient === true) {
+      // Nobody can answer (a REST call): at once, so the tool call asking is not left waiting.
+      const { id, method } = message;
+      if (method === 'ping') this.#write(JSON.stringify({ jsonrpc: '2.0', id, result: {} }));
+      else this.#write(errorResponse(id, noClientError(method)));
       return;
     }
     if (this.#serverRequests.size < MAX_SERVER_REQUESTS && !this.#serverRequests.has(message.id)) {
@@ -354,4 +353,9 @@ export class Session {
     this.#idleTimer = setTimeout(check, idleMs);
     this.#idleTimer.unref();
   }
+}
+
+function noClientError(method: string): McpmuxError {
+  const detail = `no MCP client is behind this session (a REST call) to answer ${method}`;
+  return new McpmuxError('no_client', detail, { method });
 }

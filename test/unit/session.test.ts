@@ -38,8 +38,9 @@ class FakeUpstream extends EventEmitter<MCPClientEvents> {
   }
   pauseOutput(): void {}
   resumeOutput(): void {}
-  request(): Promise<unknown> {
-    return Promise.reject(new Error('not used'));
+  #nextId = 0;
+  nextRequestId(): string {
+    return `mcpmux-test-${this.#nextId++}`;
   }
   respond(): void {}
   /** The server writes `message` on stdout (already routed by kind, as MCPClient does). */
