@@ -1,60 +1,13 @@
 // Session over a fake upstream (an EventEmitter standing in for MCPClient): what it writes to the
 // server and to its sink, with no process. The real-process cases are in test/integration.
 
-import { EventEmitter } from 'node:events';
 import { expect } from 'chai';
 import { decodeMessage } from '../../src/jsonrpc/codec.js';
 import type { Classified } from '../../src/jsonrpc/types.js';
 import { silentLogger } from '../../src/log.js';
-import type { MCPClientEvents } from '../../src/mcp/mcp-client.js';
-import { MCPService } from '../../src/mcp/mcp-service.js';
 import { RequestQueue } from '../../src/sessions/request-queue.js';
 import { Session, type SessionSink, type Upstream } from '../../src/sessions/session.js';
-import { fixtureService } from '../helpers/config.js';
-
-interface Wire {
-  id?: unknown;
-  method?: string;
-  params?: { requestId?: unknown; reason?: string };
-  result?: unknown;
-  error?: { message: string };
-}
-
-class FakeUpstream extends EventEmitter<MCPClientEvents> {
-  readonly sessionId = 'fake-session';
-  readonly service = new MCPService('svc', fixtureService());
-  readonly pid = undefined;
-  readonly stdinBufferedBytes = 0;
-  readonly written: Wire[] = [];
-  sendRaw(line: string): boolean {
-    this.written.push(JSON.parse(line) as Wire);
-    return true;
-  }
-  drain(): Promise<void> {
-    return Promise.resolve();
-  }
-  stop() {
-    return Promise.resolve({ code: 0, signal: null, requested: true } as never);
-  }
-  pauseOutput(): void {}
-  resumeOutput(): void {}
-  #nextId = 0;
-  nextRequestId(): string {
-    return `mcpmux-test-${this.#nextId++}`;
-  }
-  respond(): void {}
-  /** The server writes `message` on stdout (already routed by kind, as MCPClient does). */
-  emitFromServer(message: Record<string, unknown>): void {
-    const line = JSON.stringify({ jsonrpc: '2.0', ...message });
-    const kind =
-      message.method === undefined
-        ? 'response'
-        : message.id === undefined
-          ? 'notification'
-          : 'request';
-    this.emit(kind, JSON.parse(line) as never, line);
-  }
-}
+import { FakeUpstream, type Wire } from '../helpers/fake-upstream.js';
 
 function sink(): SessionSink & { got: Wire[] } {
   const got: Wire[] = [];
