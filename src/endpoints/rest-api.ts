@@ -2,7 +2,9 @@
 // agent skill and its curl examples work unchanged, without its bugs: one session_id may use several
 // services, a tool error is 200 with isError (never 500), bad input is 400 (also `metadata` over
 // MAX_METADATA_BYTES), unknown things 404, a body over max_message_bytes 413, and only faults are
-// 5xx. No command line or env leaves here.
+// 5xx. No command line or env leaves here. A call is a request the relay makes on its session
+// (Session.request): the same queue, deadline, progress, cancellation and metrics as a WebSocket
+// client's request (docs/protocol.md, "REST calls").
 //
 //   GET    /services                  {name: {description, enabled, state, sessions}} (enabled ones)
 //   GET    /services/{name}/tools     {service, tools}            (cached; no process per request)

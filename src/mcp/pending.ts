@@ -1,5 +1,7 @@
-// The requests MCPClient itself has made and not yet seen answered: ids in the relay's own
-// namespace, each with its deadline, abort signal and progress callback, all released in one place.
+// The requests MCPClient itself has made and not yet seen answered (initialize, a spare's ping, the
+// tool-list fetch: what the relay does outside a session; a session's requests, REST calls too, are
+// in its ClientRequests): ids in the relay's own namespace, each with its deadline, abort signal
+// and progress callback, all released in one place.
 
 import { McpmuxError, UpstreamError } from '../errors.js';
 import type { JsonRpcResponse } from '../jsonrpc/types.js';

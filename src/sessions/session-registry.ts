@@ -1,5 +1,5 @@
 // Every live session of the relay, by id, with one request queue per service. WebSocket channels
-// and (later) REST calls create and find sessions here; a session leaves when its process is gone.
+// and REST calls create and find sessions here; a session leaves when its process is gone.
 
 import type { Config } from '../config/types.js';
 import { McpmuxError, type Reason } from '../errors.js';
