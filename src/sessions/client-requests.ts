@@ -2,8 +2,8 @@
 // REST API's calls) alike — from arrival to their one end: the service queue (fair between
 // sessions; p-queue starts a job in the same tick when a slot is free), the channel's order, one
 // deadline that progress extends up to max_request_time, cancellation upstream, the session's end,
-// and the metrics. A client's request ends in a line for the client, a relay request in its promise.
-// While the server waits on the client the session's requests hold no queue slot and only
+// and the metrics. A client's request ends in a line for the client, a relay request in its
+// promise. While the server waits on the client the session's requests hold no queue slot and only
 // max_request_time ends them (docs/protocol.md, "Request model"). It depends on nothing but its
 // options (no MCPClient, no socket): unit-tested with fakes and fake timers.
 
@@ -84,7 +84,12 @@ export class ClientRequests {
    * metrics as a client's. Resolves with the server's result; rejects with an UpstreamError (the
    * server's error) or the relay's (queue_full, request_timeout, the session's end).
    */
-  relay(id: string, method: string, params: Record<string, unknown>, timeoutMs: number) {
+  relay(
+    id: string,
+    method: string,
+    params: Record<string, unknown>,
+    timeoutMs: number,
+  ): Promise<unknown> {
     return new Promise<unknown>((resolve, reject) => {
       if (this.#inflight.has(id)) throw new McpmuxError('internal_error', `relay id ${id} in use`);
       const { message, line } = relayMessage(id, method, params);

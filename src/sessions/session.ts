@@ -1,11 +1,12 @@
 // A session: one MCPClient bound to one channel at a time. It hands the client's requests, and the
 // relay's own (request(): the REST API's calls), to its ClientRequests — one lifecycle for both:
 // the service queue, the channel's order, deadlines, progress, cancellation, metrics — and routes
-// the server's messages back to the attached sink (a sink with no client behind it, a REST
-// session's, has the server's requests answered here at once); buffers them while detached for a resume (bounded
-// in messages and in bytes: past either the session ends with slow_consumer); answers a repeated
-// initialize from memory; enforces the idle timeout; pauses the client while the server's stdin
-// is full; and on the process's death fails every request in flight at once and closes its channel.
+// the server's messages back to the attached sink (for a sink no client is behind, a REST
+// session's, it answers the server's requests itself, at once); buffers them while detached for a
+// resume (bounded in messages and in bytes: past either the session ends with slow_consumer);
+// answers a repeated initialize from memory; enforces the idle timeout; pauses the client while
+// the server's stdin is full; and on the process's death fails every request in flight at once
+// and closes its channel.
 
 import { McpmuxError, errorResponse, type ErrorData, type Reason } from '../errors.js';
 import { toLine } from '../jsonrpc/codec.js';

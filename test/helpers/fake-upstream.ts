@@ -1,5 +1,5 @@
-// A fake of what a Session needs of its server (Upstream): an EventEmitter recording every line the
-// session writes, and emitting what the "server" writes, routed by kind as MCPClient does. No process.
+// A fake of what a Session needs of its server (Upstream): an EventEmitter recording every line
+// the session writes, and emitting what the "server" writes, routed by kind as MCPClient does.
 
 import { EventEmitter } from 'node:events';
 import type { MCPClientEvents } from '../../src/mcp/mcp-client.js';
