@@ -277,4 +277,20 @@ describe('Session.request: REST calls share the client requests’ lifecycle (fa
     await flush();
     expect((call.error as McpmuxError).reason).to.equal('request_timeout');
   });
+  it('keeps the relay’s request when a new client takes over the session or a client cancels its id', async function () {
+    const h = harness();
+    h.session.attach(sink(false));
+    h.fromClient({ id: 0, method: 'initialize', params: {} });
+    h.upstream.emitFromServer({ id: 0, result: { protocolVersion: '2025-06-18' } });
+    const call = watch(h.session.request('tools/call', CALL, 10_000));
+    const relayId = h.upstream.written.at(-1)!.id;
+    h.fromClient({ id: 0, method: 'initialize', params: {} }); // a new client: the old one's go
+    h.fromClient({ method: 'notifications/cancelled', params: { requestId: relayId } });
+    expect(h.upstream.written.filter((m) => m.method === 'notifications/cancelled')).to.deep.equal(
+      [],
+    );
+    h.upstream.emitFromServer({ id: relayId, result: { still: 'here' } });
+    await flush();
+    expect(call.value).to.deep.equal({ still: 'here' });
+  });
 });
