@@ -153,7 +153,8 @@ export function parseUvx(rest: readonly string[]): PackagePlan | undefined {
   const head = at < 0 ? first : first.slice(0, at);
   const version = at < 0 ? undefined : first.slice(at + 1);
   const match = PY_NAME.exec(head);
-  if (match === null || version === '' || (version !== undefined && /[\s@]/.test(version)))
+  // extras in the command position (`pkg[x]`) are left to uvx: only `--from 'pkg[x]'` is cached
+  if (match === null || match[2] !== undefined || version === '' || /[\s@]/.test(version ?? ''))
     return undefined;
   const name = match[1]!;
   const spec = version === undefined || version === 'latest' ? head : `${head}==${version}`;
