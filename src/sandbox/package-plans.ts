@@ -206,7 +206,10 @@ export function parsePipx(rest: readonly string[]): PackagePlan | undefined {
   };
 }
 
-/** How the relay fills the cache for a bunx, uvx or pipx plan (npx: package-launcher.ts). */
+/**
+ * How the relay fills the cache for a bunx, uvx or pipx plan (npx: package-launcher.ts). A fill runs
+ * only while the package has no marker, so `--force` only repairs what a failed fill left behind.
+ */
 export interface FillStep {
   /** The installer to run: a sibling of the configured launcher (`bun`, `uv`) or pipx itself. */
   readonly installer: 'bun' | 'uv' | 'pipx';
@@ -235,7 +238,7 @@ export function fillStep(plan: PackagePlan, cacheRoot: string, dir: string): Fil
     case 'uvx':
       return {
         installer: 'uv',
-        args: ['tool', 'install', ...plan.installOptions, plan.spec],
+        args: ['tool', 'install', '--force', ...plan.installOptions, plan.spec],
         env: {
           UV_TOOL_DIR: join(dir, 'tools'),
           UV_TOOL_BIN_DIR: join(dir, 'bin'),
@@ -249,7 +252,7 @@ export function fillStep(plan: PackagePlan, cacheRoot: string, dir: string): Fil
     default:
       return {
         installer: 'pipx',
-        args: ['install', ...plan.installOptions, plan.spec],
+        args: ['install', '--force', ...plan.installOptions, plan.spec],
         env: {
           PIPX_HOME: join(dir, 'home'),
           PIPX_BIN_DIR: join(dir, 'bin'),

@@ -25,7 +25,7 @@ const CASES = [
       spec,
       'mcp-fixture',
     ],
-    argv: (spec: string) => ['uv', 'tool', 'install', '--python=3.12', spec],
+    argv: (spec: string) => ['uv', 'tool', 'install', '--force', '--python=3.12', spec],
     log: 'uvx-cache/cache/fills.log',
     app: 'tools/mcp-fixture/bin/mcp-fixture',
     env: (cache: string, pkg: string) => ({
@@ -39,7 +39,7 @@ const CASES = [
   {
     launcher: 'pipx',
     command: (spec: string) => [join(FAKES, 'pipx'), 'run', '--spec', spec, 'mcp-fixture'],
-    argv: (spec: string) => ['pipx', 'install', spec],
+    argv: (spec: string) => ['pipx', 'install', '--force', spec],
     log: 'pipx-cache/pip/fills.log',
     app: 'home/venvs/mcp-fixture/bin/mcp-fixture',
     env: (cache: string, pkg: string) => ({

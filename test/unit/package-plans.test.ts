@@ -129,7 +129,7 @@ describe('package plans (bunx, uvx, pipx)', function () {
     });
     expect(installerPath(bunx, '/opt/bun/bin/bunx')).to.equal('/opt/bun/bin/bun');
     const uvx = fillStep(planOf(['uvx', '--python', '3.12', 'srv'])!, '/c', '/c/uvx/h');
-    expect(uvx.args).to.deep.equal(['tool', 'install', '--python=3.12', 'srv']);
+    expect(uvx.args).to.deep.equal(['tool', 'install', '--force', '--python=3.12', 'srv']);
     expect(uvx.env).to.include({
       UV_TOOL_DIR: '/c/uvx/h/tools',
       UV_TOOL_BIN_DIR: '/c/uvx/h/bin',
@@ -140,7 +140,7 @@ describe('package plans (bunx, uvx, pipx)', function () {
     const pipx = fillStep(planOf(['pipx', 'run', 'srv'])!, '/c', '/c/pipx/h');
     expect(pipx).to.deep.include({
       installer: 'pipx',
-      args: ['install', 'srv'],
+      args: ['install', '--force', 'srv'],
       binDir: '/c/pipx/h/bin',
     });
     expect(pipx.env).to.include({ PIPX_HOME: '/c/pipx/h/home', PIPX_BIN_DIR: '/c/pipx/h/bin' });
