@@ -93,12 +93,12 @@ describe('shared package cache (bunx)', function () {
     expect(textOf(await b.callTool('write-file', { path: 'own-file' }))).to.equal('written');
   });
 
-  it('a later relay starts its sessions from the filled cache without bun (second session)', async function () {
+  it('a later relay without network starts its sessions from the filled cache, no fill', async function () {
     const cacheDir = join(dir, 'cache-b');
     await makeManager(cacheDir).createClient('pkg', { initialize: true });
     await manager!.shutdown();
     cleanup!();
-    const m = makeManager(cacheDir);
+    const m = makeManager(cacheDir, [], { network: 'none' }); // no network needed any more
     const command = m.packages!.commandFor(m.services.get('pkg')!.config);
     expect(command?.[0], 'ready before any session').to.include(join(cacheDir, 'bunx'));
     const marker = readdirSync(join(cacheDir, 'bunx-ready'))[0]!;
