@@ -147,25 +147,17 @@ export class PackageCache {
     mkdirSync(dir, { recursive: true, mode: 0o755 });
     const step = fillStep(plan, this.dir, dir);
     const installer = installerPath(step, resolveProgram(plan.program));
-    let name = plan.name;
     if (plan.launcher === 'bunx') {
       writeFileSync(join(dir, 'package.json'), '{ "private": true }\n');
     }
     await this.#run([installer, ...step.args], step.env, dir);
     let bin = plan.bin;
-    if (plan.launcher === 'bunx' && bin === undefined) {
-      if (name === undefined) {
-        const deps = (
-          JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
-            dependencies?: Record<string, string>;
-          }
-        ).dependencies;
-        name = Object.keys(deps ?? {})[0];
-      }
+    if (plan.launcher === 'bunx' && bin === undefined && plan.name !== undefined) {
+      // bunx SPEC (a registry name): the bin as bunx chooses it, from the installed package.json
       const manifest = JSON.parse(
-        readFileSync(join(dir, 'node_modules', name ?? '', 'package.json'), 'utf8'),
+        readFileSync(join(dir, 'node_modules', plan.name, 'package.json'), 'utf8'),
       ) as { bin?: unknown };
-      bin = chooseBin({ bin: undefined, name }, manifest.bin);
+      bin = chooseBin(plan, manifest.bin);
     }
     if (bin === undefined) throw new Error(`cannot tell which bin of ${plan.spec} to run`);
     const binPath = realpathSync(join(step.binDir, bin));
