@@ -214,6 +214,7 @@ describe('MuxClient', () => {
       channel: 'c2',
       service: 'todo',
       resume: 'node-a.TOKEN2',
+      replay: 'now', // the client continuing: the backlog at once (a transport decides its fate)
     });
     expect((await side.next()).channel).to.equal('my "memory" 😀');
     const opened = { session: UUID2, resumed: true, resume_token: 'node-a.TOKEN2' };
