@@ -558,7 +558,8 @@ describe('relay limits and endpoint edges', function () {
       c.ws.terminate();
       await waitFor(() => session.state === 'detached', 5000, 'the session to detach');
       const token = encodeURIComponent(c.headers['mcpmux-resume-token']!);
-      const again = await WsCursor.connect(r.ws(`/mcp/fixture?resume=${token}`), 'mcp');
+      // replay=now: the client continuing reads on without sending anything first
+      const again = await WsCursor.connect(r.ws(`/mcp/fixture?resume=${token}&replay=now`), 'mcp');
       cursors.push(again);
       // what the server writes from now on reaches the resumed client, ending with the reply
       const { match } = await again.until((m) => m.id === 1, 15_000);
