@@ -233,7 +233,8 @@ export class MuxChannel extends Listenable<MuxChannelEvents> {
    * events but `closed` and `error` fire). `start()` resolves when the channel is open.
    * `sessionId` is the session's uuid once the first message went out (it stays unset until then
    * because the SDK's Client skips `initialize` on a transport that already has one). On a
-   * resumed session the relay answers the new Client's `initialize` from the remembered result.
+   * resumed session the relay answers the new Client's `initialize` from the remembered result,
+   * and the old client's buffered output is dropped for it (see ChannelTransport).
    * The same transport is returned on every call.
    */
   transport(): McpTransport {
