@@ -179,6 +179,14 @@ describe('relay limits and endpoint edges', function () {
       expect(relay!.relay.registry.size).to.equal(0);
     });
 
+    it('refuses a ?replay= that is not "now" or "hold" with HTTP 400 at the upgrade', async function () {
+      await start({ fixture: fixtureService() });
+      const bad = await refused(relay!.ws('/mcp/fixture?resume=x.y&replay=later'), 'mcp');
+      expect(bad.status).to.equal(400);
+      expect(bad.body.reason).to.equal('bad_input');
+      expect(relay!.relay.registry.size).to.equal(0);
+    });
+
     it('answers 404 for an unknown path, as an upgrade and as a plain request', async function () {
       await start({ fixture: fixtureService() });
       const up = await refused(relay!.ws('/foo'));
