@@ -1,8 +1,9 @@
 // A session: one MCPClient bound to one channel at a time. It hands the client's requests to its
 // ClientRequests (the service queue, the channel's order, deadlines, cancellation) and routes the
 // server's messages back to the attached sink; buffers them while detached for a resume (bounded
-// in messages and in bytes: past either the session ends with slow_consumer); answers a repeated
-// initialize from memory; enforces the idle timeout; pauses the client while the server's stdin
+// in messages and in bytes: past either the session ends with slow_consumer), and on a resume
+// holds them until the client's first message says who it is (docs/protocol.md "Replay"); answers
+// a repeated initialize from memory; enforces the idle timeout; pauses the client while the server's stdin
 // is full; and on the process's death fails every request in flight at once and closes its channel.
 
 import { McpmuxError, errorResponse, type ErrorData, type Reason } from '../errors.js';
