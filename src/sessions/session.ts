@@ -3,8 +3,9 @@
 // server's messages back to the attached sink; buffers them while detached for a resume (bounded
 // in messages and in bytes: past either the session ends with slow_consumer), and on a resume
 // holds them until the client's first message says who it is (docs/protocol.md "Replay"); answers
-// a repeated initialize from memory; enforces the idle timeout; pauses the client while the server's stdin
-// is full; and on the process's death fails every request in flight at once and closes its channel.
+// a repeated initialize from memory; enforces the idle timeout; pauses the client while the
+// server's stdin is full; and on the process's death fails every request in flight at once and
+// closes its channel.
 
 import { McpmuxError, errorResponse, type ErrorData, type Reason } from '../errors.js';
 import { toLine } from '../jsonrpc/codec.js';
