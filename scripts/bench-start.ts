@@ -1,10 +1,11 @@
 // npm run bench -- … is the throughput bench; this one measures how fast a new session answers
 // `initialize` (docs/operations.md "Latency"):
-// `node --import tsx scripts/bench-start.ts [--samples N] [--skip-npx]`.
+// `node --import tsx scripts/bench-start.ts [--samples N] [--skip-npx] [--bunx]`.
 // For `["npx", "-y", "@modelcontextprotocol/server-memory"]` (needs the npm registry once) it
 // times the first session (the package cache is filled) and the next ones, against the same
 // service without the cache (each session downloads into its own fresh HOME); and the fixture
 // server with and without a warm spare (warm_spares: 1; each open waits until a spare is ready).
+// --bunx adds `[node_modules/.bin/bunx, "@modelcontextprotocol/server-memory"]` with the cache.
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +16,11 @@ import { MCPManager } from '../src/sessions/mcp-manager.js';
 import { median } from './bench/rest-load.js';
 
 const { values } = parseArgs({
-  options: { samples: { type: 'string', default: '5' }, 'skip-npx': { type: 'boolean' } },
+  options: {
+    samples: { type: 'string', default: '5' },
+    'skip-npx': { type: 'boolean' },
+    bunx: { type: 'boolean' },
+  },
 });
 const npx = values['skip-npx'] !== true;
 const samples = Number(values.samples);
@@ -58,6 +63,9 @@ async function timeSessions(
 
 const memory = ['npx', '-y', '@modelcontextprotocol/server-memory'];
 const cached = npx ? await timeSessions('memory', memory, true, samples + 1) : [];
+const bunxMemory = [join(ROOT, 'node_modules/.bin/bunx'), '@modelcontextprotocol/server-memory'];
+const bunx =
+  values.bunx === true ? await timeSessions('memory', bunxMemory, true, samples + 1) : [];
 const uncached = npx ? await timeSessions('memory', memory, false, Math.min(samples, 3)) : [];
 const fixtureCommand = ['node', join(ROOT, 'test/fixtures/server.mjs')];
 const fixture = await timeSessions('fixture', fixtureCommand, false, samples);
@@ -72,6 +80,12 @@ process.stdout.write(
           line('npx server-memory, cache: first session (fills)', cached.slice(0, 1)),
           line('npx server-memory, cache: later sessions', cached.slice(1)),
           line('npx server-memory, no cache (every session)', uncached),
+        ]
+      : []),
+    ...(bunx.length > 0
+      ? [
+          line('bunx server-memory, cache: first session (fills)', bunx.slice(0, 1)),
+          line('bunx server-memory, cache: later sessions', bunx.slice(1)),
         ]
       : []),
     line('fixture server, spawned on open', fixture),

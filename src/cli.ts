@@ -28,7 +28,7 @@ const USAGE = `mcpmux ${VERSION} — WebSocket multiplexing relay for stdio MCP 
 Usage:
   mcpmux [--config FILE] [--host HOST] [--port PORT] [--log-level LEVEL] [--allow-origin ORIGIN]...
   mcpmux --check [--config FILE]
-  mcpmux prepare [--config FILE]   fill the shared package cache (npx services) and run
+  mcpmux prepare [--config FILE]   fill the shared package cache (npx/bunx/uvx/pipx) and run
                                    tools/list once per enabled service; exit 0 if all answer
   mcpmux loadtest --url URL --service NAME [options]   (mcpmux loadtest --help)
 

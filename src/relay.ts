@@ -341,7 +341,7 @@ export class Relay {
       admit: this.#access.admitFor(ip),
     };
     if (target.kind === 'direct') {
-      serveDirect(ws, socket, ctx, target.service, prepared!);
+      serveDirect(ws, socket, ctx, target.service, prepared!, target.replay);
     } else {
       serveMux(ws, socket, {
         ...ctx,

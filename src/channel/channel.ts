@@ -4,6 +4,7 @@
 
 import { McpmuxError, errorResponse, type Reason } from '../errors.js';
 import type { Classified, Invalid } from '../jsonrpc/types.js';
+import type { ResumeReplay } from './envelope.js';
 import type { Session, SessionSink } from '../sessions/session.js';
 import type { SessionRegistry } from '../sessions/session-registry.js';
 import { openSession } from '../sessions/session-opener.js';
@@ -58,27 +59,34 @@ export class Channel implements SessionSink {
     return this.#session;
   }
 
-  /** Creates a session, or re-attaches the detached one whose resume token is `resumeToken`. */
-  async open(resumeToken?: string): Promise<Session> {
+  /**
+   * Creates a session, or re-attaches the detached one whose resume token is `resumeToken`
+   * (`replay`: when its buffered output is delivered, see bind).
+   */
+  async open(resumeToken?: string, replay?: ResumeReplay): Promise<Session> {
     const opened = await openSession(this.#registry, this.service, resumeToken);
     if (!opened.ok) {
       this.#state = 'closed';
       this.#held = [];
       throw opened.error;
     }
-    this.bind(opened.session, opened.resumed);
+    this.bind(opened.session, opened.resumed, replay);
     return opened.session;
   }
 
-  /** Binds an already created (or resumable) session and delivers what was held meanwhile. */
-  bind(session: Session, resumed: boolean): void {
+  /**
+   * Binds an already created (or resumable) session and delivers what was held meanwhile. A
+   * resumed session's buffered output goes out at once with `replay` 'now'; by default ('hold')
+   * it waits for the client's first message (docs/protocol.md, "Resume").
+   */
+  bind(session: Session, resumed: boolean, replay: ResumeReplay = 'hold'): void {
     if (session.state !== 'detached') {
       throw new McpmuxError(session.state === 'attached' ? 'session_in_use' : 'unknown_session');
     }
     this.#session = session;
     this.#state = 'open';
     this.#transport.opened(session, resumed);
-    session.attach(this);
+    session.attach(this, resumed && replay === 'hold');
     const held = this.#held;
     this.#held = [];
     this.#heldBytes = 0;

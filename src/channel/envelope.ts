@@ -13,12 +13,23 @@ export const MUX_SUBPROTOCOL = 'mcpmux.v1';
 /** A client closing its WebSocket with this code keeps its sessions for a resume (both endpoints). */
 export const DETACH_CLOSE_CODE = 4100;
 
+/**
+ * When a resumed session's buffered output is delivered (`replay` of `open`, `?replay=` on
+ * /mcp): `now`, right after the re-attach (the same client continuing); `hold` (the default),
+ * at the client's first message, which drops it if it is an `initialize` (a new client).
+ */
+export type ResumeReplay = 'now' | 'hold';
+
+export function isResumeReplay(value: unknown): value is ResumeReplay {
+  return value === 'now' || value === 'hold';
+}
+
 /** Longest channel name, in UTF-16 code units (JavaScript string length). */
 export const MAX_CHANNEL_LENGTH = 128;
 
 /** An envelope a client sends to the relay. */
 export type ClientEnvelope =
-  | { type: 'open'; channel: string; service: string; resume?: string }
+  | { type: 'open'; channel: string; service: string; resume?: string; replay?: ResumeReplay }
   | { type: 'message'; channel: string; message: unknown; text: string }
   | { type: 'close'; channel: string };
 
@@ -48,7 +59,13 @@ export interface EnvelopeError {
   channel?: string;
 }
 
-const OPEN_MEMBERS: ReadonlySet<string> = new Set(['type', 'channel', 'service', 'resume']);
+const OPEN_MEMBERS: ReadonlySet<string> = new Set([
+  'type',
+  'channel',
+  'service',
+  'resume',
+  'replay',
+]);
 const MESSAGE_MEMBERS: ReadonlySet<string> = new Set(['type', 'channel', 'message']);
 const CLOSE_MEMBERS: ReadonlySet<string> = new Set(['type', 'channel']);
 
@@ -87,7 +104,8 @@ function show(value: unknown): string {
  * Parses one `/ws` text frame into a client envelope, or says why it is not one.
  * Strict: the type must be `open`, `message` or `close`; `channel` a string of 1–128 code units;
  * `service` a non-empty string (open); `resume` a resume token if present (open; a session id
- * cannot resume, and the old `session` member is refused); `message` present (message, any JSON
+ * cannot resume, and the old `session` member is refused); `replay` `now` or `hold` if present
+ * (open; it matters only with `resume`); `message` present (message, any JSON
  * value; `text` is its raw text, on one line); no other members.
  */
 export function parseEnvelope(text: string): ClientEnvelope | EnvelopeError {
@@ -132,12 +150,18 @@ export function parseEnvelope(text: string): ClientEnvelope | EnvelopeError {
   if (typeof service !== 'string' || service === '') {
     return bad('service must be a non-empty string', channel);
   }
-  if (!('resume' in env)) return { type, channel, service };
+  const open: Extract<ClientEnvelope, { type: 'open' }> = { type, channel, service };
+  if ('replay' in env) {
+    if (!isResumeReplay(env.replay)) return bad('replay must be "now" or "hold"', channel);
+    open.replay = env.replay;
+  }
+  if (!('resume' in env)) return open;
   const resume = env.resume;
   if (typeof resume !== 'string' || resume === '' || resume.length > MAX_RESUME_LENGTH) {
     return bad(`resume must be a resume token (1-${MAX_RESUME_LENGTH} characters)`, channel);
   }
-  return { type, channel, service, resume };
+  open.resume = resume;
+  return open;
 }
 
 export function isEnvelopeError(x: ClientEnvelope | EnvelopeError): x is EnvelopeError {

@@ -1,7 +1,7 @@
 // The official MCP SDK's Transport over one MuxChannel, so that `new Client(info).connect(...)`
 // drives the channel. Shaped like the SDK's Transport without depending on the SDK.
 
-import type { JsonRpcMessage, McpTransport } from './types.js';
+import type { JsonRpcId, JsonRpcMessage, McpTransport } from './types.js';
 
 /** What the transport needs of its channel (a MuxChannel). */
 export interface TransportChannel {
@@ -11,9 +11,23 @@ export interface TransportChannel {
   close(): Promise<void>;
   /** Hands on a resumed session's buffered output, held until the transport starts. */
   releaseEarly(): void;
+  /**
+   * A new MCP client starts on a resumed channel with the initialize `id`: the resumed session's
+   * buffered output, and whatever precedes the answer to that initialize, was the old client's.
+   */
+  startAfresh(id: JsonRpcId): void;
 }
 
-/** The MCP SDK Transport of one channel (made by `MuxChannel.transport()`). */
+/**
+ * The MCP SDK Transport of one channel (made by `MuxChannel.transport()`).
+ *
+ * A resumed channel's backlog (the relay's `replay: "now"` output, docs/protocol.md "Resume") is
+ * delivered to `onmessage` once the turn of the event loop in which `start()` resolved has run,
+ * unless the transport sent an `initialize` by then: an SDK Client sends it right after `start()`
+ * (same turn), and a new client must not get the old one's answers as unknown ids, so the
+ * backlog and everything before the initialize's answer are dropped. Any other first message
+ * gets the backlog delivered before it goes out.
+ */
 export class ChannelTransport implements McpTransport {
   onclose?: (() => void) | undefined;
   onerror?: ((error: Error) => void) | undefined;
@@ -21,6 +35,8 @@ export class ChannelTransport implements McpTransport {
   sessionId?: string | undefined;
   readonly #channel: TransportChannel;
   #started = false;
+  /** Set from start() until the backlog's fate is decided (the first send or the next turn). */
+  #deciding: ReturnType<typeof setTimeout> | undefined;
 
   constructor(channel: TransportChannel) {
     this.#channel = channel;
@@ -30,11 +46,12 @@ export class ChannelTransport implements McpTransport {
     if (this.#started) throw new Error('the transport is already started');
     this.#started = true;
     await this.#channel.ready;
-    // A resumed session's buffered output, held since `opened` (onmessage is set by now).
-    this.#channel.releaseEarly();
+    // onmessage is set by now; the backlog waits for this turn's first send (see the class doc).
+    this.#deciding = setTimeout(() => this.#decide(undefined), 0);
   }
 
   send(message: JsonRpcMessage): Promise<void> {
+    if (this.#deciding !== undefined) this.#decide(message);
     try {
       this.#channel.send(message);
     } catch (err) {
@@ -47,6 +64,16 @@ export class ChannelTransport implements McpTransport {
   }
 
   close(): Promise<void> {
+    clearTimeout(this.#deciding);
+    this.#deciding = undefined;
     return this.#channel.close();
+  }
+
+  #decide(first: JsonRpcMessage | undefined): void {
+    clearTimeout(this.#deciding);
+    this.#deciding = undefined;
+    if (first?.method === 'initialize' && first.id !== undefined) {
+      this.#channel.startAfresh(first.id);
+    } else this.#channel.releaseEarly();
   }
 }

@@ -1,7 +1,8 @@
-// Messages of a resumed channel that arrive before anyone can take them. The relay sends a
-// resumed session's buffered output right after `opened`, i.e. before `await mux.open(...)` even
-// returns; they are held here (bounded) and handed to the first taker: the channel's MCP
-// transport once started, or the first message/request/notification listener.
+// Messages of a resumed channel that arrive before anyone can take them. MuxClient resumes with
+// `"replay": "now"`, so the relay sends a resumed session's buffered output right after `opened`,
+// i.e. before `await mux.open(...)` even returns; they are held here (bounded) and handed to the
+// first taker: the channel's MCP transport once started (which drops them for a new SDK Client,
+// see channel-transport.ts), or the first message/request/notification listener.
 
 import type { JsonRpcMessage } from './types.js';
 

@@ -51,6 +51,8 @@ export class MuxChannel extends Listenable<MuxChannelEvents> {
   #transport: ChannelTransport | undefined;
   /** A resumed session's buffered output, until a transport or listener takes it. */
   readonly #early = new EarlyMessages();
+  /** A new client's initialize on a resumed channel: the old client's output is dropped until its answer. */
+  #discardUntil: JsonRpcId | undefined;
 
   /** @internal Use {@link MuxClient.open}. */
   constructor(
@@ -231,7 +233,8 @@ export class MuxChannel extends Listenable<MuxChannelEvents> {
    * events but `closed` and `error` fire). `start()` resolves when the channel is open.
    * `sessionId` is the session's uuid once the first message went out (it stays unset until then
    * because the SDK's Client skips `initialize` on a transport that already has one). On a
-   * resumed session the relay answers the new Client's `initialize` from the remembered result.
+   * resumed session the relay answers the new Client's `initialize` from the remembered result,
+   * and the old client's buffered output is dropped for it (see ChannelTransport).
    * The same transport is returned on every call.
    */
   transport(): McpTransport {
@@ -290,9 +293,28 @@ export class MuxChannel extends Listenable<MuxChannelEvents> {
     this.#early.release((message) => this.#dispatch(message));
   }
 
+  /**
+   * @internal A new MCP client sends initialize `id` on this channel (its transport calls it). On
+   * a resumed channel whose backlog nobody took, the backlog is dropped, and so is what arrives
+   * before the answer to `id`: the relay sends the old client's output up to that initialize,
+   * which replaces the old client (docs/protocol.md, "Resume").
+   */
+  startAfresh(id: JsonRpcId): void {
+    if (!this.#resumed || !this.#early.holding) {
+      this.releaseEarly();
+      return;
+    }
+    this.#early.release(() => undefined);
+    this.#discardUntil = id;
+  }
+
   #message(value: unknown): void {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return;
     const message = value as JsonRpcMessage;
+    if (this.#discardUntil !== undefined) {
+      if (message.method !== undefined || message.id !== this.#discardUntil) return;
+      this.#discardUntil = undefined;
+    }
     if (
       this.#resumed &&
       this.#early.holding &&

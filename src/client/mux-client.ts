@@ -191,7 +191,9 @@ export class MuxClient extends Listenable<MuxClientEvents> {
     this.#channels.set(id, channel);
     this.#inboxes.set(id, inbox!);
     const open: Record<string, string> = { type: 'open', channel: id, service };
-    if (options.resume !== undefined) open.resume = options.resume;
+    // The backlog comes at once (the client continuing); a transport decides its fate itself.
+    if (options.resume !== undefined)
+      Object.assign(open, { resume: options.resume, replay: 'now' });
     if (this.#state !== 'open' || !this.#link.send(JSON.stringify(open))) {
       inbox!.closed(new MuxError('connection_closed', 'the connection is closed', { channel: id }));
     }

@@ -88,7 +88,8 @@ export interface OpenOptions {
   channel?: string;
   /**
    * The resume token of a detached session to resume (within the relay's resume_window): the
-   * {@link MuxChannel.resumeToken} its channel was given. A session id cannot resume.
+   * {@link MuxChannel.resumeToken} its channel was given. A session id cannot resume. The
+   * session's buffered output is kept for the channel's first taker (docs/protocol.md § 6).
    */
   resume?: string;
   /** Deadline for the `opened` envelope, in ms; default the client's `openTimeoutMs`. */

@@ -212,7 +212,7 @@ export const configSchema = {
       },
     ),
     package_cache_dir: str(
-      'Shared cache of npx-launched servers: filled by the relay, read-only to sessions; empty = no cache. See docs/operations.md "Latency".',
+      'Shared cache of servers launched through npx, bunx, uvx or pipx: filled by the relay, read-only to sessions; empty = no cache. See docs/operations.md "Latency".',
       './.mcpmux-cache',
       { env: 'MCPMUX_PACKAGE_CACHE_DIR', isPath: true },
     ),

@@ -12,7 +12,7 @@ import { Channel } from '../channel/channel.js';
 import type { RequestAdmission } from '../http/access.js';
 import { decodeMessage } from '../jsonrpc/codec.js';
 import type { Classified, Invalid } from '../jsonrpc/types.js';
-import { DETACH_CLOSE_CODE } from '../channel/envelope.js';
+import { DETACH_CLOSE_CODE, type ResumeReplay } from '../channel/envelope.js';
 import { Outflow, inputPauser } from '../channel/outflow.js';
 import type { OpenedSession } from '../sessions/session-opener.js';
 import type { SessionRegistry } from '../sessions/session-registry.js';
@@ -94,6 +94,7 @@ export function serveDirect(
   ctx: ConnectionContext,
   service: string,
   prepared: OpenedSession,
+  replay?: ResumeReplay,
 ): void {
   const close = (reason: Reason, message: string) => {
     if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) {
@@ -129,7 +130,7 @@ export function serveDirect(
   });
   ws.on('error', (err) => ctx.logger.debug({ err: err.message }, 'websocket error'));
   try {
-    channel.bind(prepared.session, prepared.resumed);
+    channel.bind(prepared.session, prepared.resumed, replay);
   } catch (err) {
     close(reasonOf(err), (err as Error).message); // resumed by someone else meanwhile
   }

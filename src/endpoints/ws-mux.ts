@@ -86,7 +86,7 @@ export function serveMux(ws: WebSocket, socket: Socket, ctx: MuxContext): void {
       maxHeldBytes: ctx.maxBufferedBytes,
     });
     channels.set(name, channel);
-    channel.open(env.resume).then(
+    channel.open(env.resume, env.replay).then(
       (session) => ctx.logger.debug({ channel: name, session: session.id }, 'mux channel open'),
       (err: unknown) => {
         if (channels.get(name) === channel) channels.delete(name);

@@ -18,11 +18,13 @@ import { startHeartbeat } from './heartbeat.js';
 import type { Config } from '../config/types.js';
 import { McpmuxError, REASONS, type Reason } from '../errors.js';
 import { httpTimeouts, reasonOnOversize } from './http-limits.js';
+import { isResumeReplay, type ResumeReplay } from '../channel/envelope.js';
 
 export const MCP_SUBPROTOCOL = 'mcp';
 
 export type UpgradeTarget =
-  { kind: 'direct'; service: string; resumeId: string | undefined } | { kind: 'mux' };
+  | { kind: 'direct'; service: string; resumeId: string | undefined; replay?: ResumeReplay }
+  | { kind: 'mux' };
 
 /** A refusal of a request or an upgrade, with the headers its status needs (401, 429). */
 export class HttpRefusal extends McpmuxError {
@@ -193,7 +195,11 @@ export function upgradeTarget(url: URL): UpgradeTarget | undefined {
   } catch {
     return undefined;
   }
-  return { kind: 'direct', service, resumeId: url.searchParams.get('resume') ?? undefined };
+  const resumeId = url.searchParams.get('resume') ?? undefined;
+  const replay = url.searchParams.get('replay');
+  return isResumeReplay(replay)
+    ? { kind: 'direct', service, resumeId, replay }
+    : { kind: 'direct', service, resumeId };
 }
 
 function refuseUpgrade(
@@ -292,6 +298,10 @@ export function createHttpServer<C>(
       // Only the secret resume token resumes; a session id is listed by GET /sessions.
       const why = 'a session id cannot resume: pass the resume token as ?resume=';
       refuseUpgrade(socket, 400, 'bad_input', why);
+      return;
+    }
+    if (target.kind === 'direct' && url.searchParams.has('replay') && target.replay === undefined) {
+      refuseUpgrade(socket, 400, 'bad_input', '?replay= must be "now" or "hold"');
       return;
     }
     try {

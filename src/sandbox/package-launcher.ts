@@ -1,7 +1,7 @@
 // PURE: recognises services launched through a package runner (npx, uvx, pipx, bunx) by the
 // basename of argv[0], after an optional `env [NAME=value ...]`, and for npx works out what the
 // shared package cache needs (docs/operations.md "Latency"): the package spec, the command to run
-// from it, and the command that fills the cache. No I/O.
+// from it, and the command that fills the cache. bunx, uvx and pipx: package-plans.ts. No I/O.
 
 import { basename } from 'node:path';
 
@@ -28,7 +28,7 @@ export function launcherOf(command: readonly string[]): Launcher | undefined {
 }
 
 /** `command` without a leading `env NAME=value ...` (only assignments; any env option: kept). */
-function skipEnv(command: readonly string[]): readonly string[] {
+export function skipEnv(command: readonly string[]): readonly string[] {
   if (command[0] === undefined || basename(command[0]) !== 'env') return command;
   let i = 1;
   while (i < command.length && /^[A-Za-z_][A-Za-z0-9_]*=/.test(command[i]!)) i++;
@@ -91,7 +91,7 @@ export function parseNpx(command: readonly string[]): NpxCommand | undefined {
 }
 
 /** Installs `spec` into the cache and prints the directory of its bins (PATH's first entry). */
-export function npxFillCommand(npx: NpxCommand): string[] {
+export function npxFillCommand(npx: { readonly spec: string }): string[] {
   return [
     'npx',
     '--yes',
@@ -107,7 +107,10 @@ export function npxFillCommand(npx: NpxCommand): string[] {
  * The bin npx would run from the installed package: the named one, else the package's only bin,
  * else the one named after the package (unscoped). `bins` is the package.json `bin` field.
  */
-export function chooseBin(npx: NpxCommand, bins: unknown): string | undefined {
+export function chooseBin(
+  npx: { readonly bin: string | undefined; readonly name: string | undefined },
+  bins: unknown,
+): string | undefined {
   if (npx.bin !== undefined) return npx.bin;
   const unscoped = npx.name?.replace(/^@[^/]+\//, '');
   if (typeof bins === 'string') return unscoped;
@@ -118,7 +121,10 @@ export function chooseBin(npx: NpxCommand, bins: unknown): string | undefined {
 }
 
 /** The session's command: the cached bin itself (no npm at all), behind the original `env`. */
-export function cachedCommand(npx: NpxCommand, binPath: string): string[] {
+export function cachedCommand(
+  npx: { readonly env: readonly string[]; readonly args: readonly string[] },
+  binPath: string,
+): string[] {
   const head = npx.env.length > 0 ? ['env', ...npx.env] : [];
   return [...head, binPath, ...npx.args];
 }

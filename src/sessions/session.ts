@@ -3,10 +3,11 @@
 // the service queue, the channel's order, deadlines, progress, cancellation, metrics — and routes
 // the server's messages back to the attached sink (for a sink no client is behind, a REST
 // session's, it answers the server's requests itself, at once); buffers them while detached for a
-// resume (bounded in messages and in bytes: past either the session ends with slow_consumer);
-// answers a repeated initialize from memory; enforces the idle timeout; pauses the client while
-// the server's stdin is full; and on the process's death fails every request in flight at once
-// and closes its channel.
+// resume (bounded in messages and in bytes: past either the session ends with slow_consumer), and
+// on a resume holds them until the client's first message says who it is (docs/protocol.md
+// "Replay"); answers a repeated initialize from memory; enforces the idle timeout; pauses the
+// client while the server's stdin is full; and on the process's death fails every request in
+// flight at once and closes its channel.
 
 import { McpmuxError, errorResponse, type ErrorData, type Reason } from '../errors.js';
 import { toLine } from '../jsonrpc/codec.js';
@@ -66,6 +67,8 @@ export class Session {
   #closing: Promise<void> | undefined;
   #stdinDrained: Promise<void> | undefined;
   #idleWaiters: (() => void)[] = [];
+  /** Resumed in the default replay mode: the server's output waits for the client's first message. */
+  #holding = false;
   /** Server→client requests the client has not answered (bounded: a server cannot grow it). */
   readonly #serverRequests = new Set<JsonRpcId>();
 
@@ -128,14 +131,20 @@ export class Session {
     };
   }
 
-  /** Binds a channel; buffered server messages are delivered first, in order. */
-  attach(sink: SessionSink): void {
+  /**
+   * Binds a channel. The server messages buffered while detached are delivered first, in order;
+   * with `holdBacklog` (a resume that did not ask for `replay=now`) they, and what the server
+   * writes meanwhile, are held in the same bounded buffer until the client's first message
+   * decides what they were for (#release, docs/protocol.md "Resume").
+   */
+  attach(sink: SessionSink, holdBacklog = false): void {
     if (this.#state === 'attached') throw new McpmuxError('session_in_use');
     if (this.#state !== 'detached') throw new McpmuxError('unknown_session');
     clearTimeout(this.#resumeTimer);
     this.#sink = sink;
     this.#state = 'attached';
-    for (const line of this.#buffer.take()) sink.send(line);
+    this.#holding = holdBacklog;
+    if (!holdBacklog) for (const line of this.#buffer.take()) sink.send(line);
     // The server's stdin is still full from before: this channel waits for it like the last one.
     if (this.#stdinDrained !== undefined) sink.inputCongested?.(this.#stdinDrained);
     this.lastActivity = Date.now();
@@ -146,6 +155,7 @@ export class Session {
     if (this.#state !== 'attached') return;
     this.#sink = undefined;
     this.#state = 'detached';
+    this.#holding = false; // what was held stays in the buffer for the next resume
     this.#resumeTimer = setTimeout(
       () =>
         void this.close(
@@ -168,6 +178,7 @@ export class Session {
   /** A message from the client; `text` is the frame it came in (one parse, no re-serialising). */
   handle(decoded: Classified, text: string): void {
     if (this.#state === 'closing' || this.#state === 'closed') return;
+    if (this.#holding) this.#release(decoded);
     this.lastActivity = Date.now();
     switch (decoded.kind) {
       case 'request':
@@ -309,13 +320,33 @@ export class Session {
     this.#toClient(line);
   }
 
+  /**
+   * The resumed client's first message decides what the held output was for: an `initialize` on
+   * an initialized session is a new client (#replaceClient follows), which never asked for any of
+   * it: all of it is dropped, notifications included. Anything else is the old client
+   * continuing: it gets all of it first, in order.
+   */
+  #release(first: Classified): void {
+    this.#holding = false;
+    const lines = this.#buffer.take();
+    const newClient =
+      first.kind === 'request' &&
+      first.message.method === 'initialize' &&
+      this.#initializeResult !== undefined;
+    if (newClient) {
+      this.#log.debug({ dropped: lines.length }, 'a new client resumed: held output dropped');
+      return;
+    }
+    for (const line of lines) this.#sink?.send(line);
+  }
+
   #toClient(line: string): void {
     this.lastActivity = Date.now();
-    if (this.#sink !== undefined) {
+    if (this.#sink !== undefined && !this.#holding) {
       this.#sink.send(line);
       return;
     }
-    if (this.#state !== 'detached') return;
+    if (this.#state !== 'detached' && !this.#holding) return;
     const limit = this.#buffer.push(line);
     if (limit === undefined) return;
     const data: ErrorData = {

@@ -1,11 +1,12 @@
 // mcpmux prepare (docs/operations.md "Latency"): every enabled service started once, its tools
 // listed, exit 0 when all answered and 1 otherwise; no process left behind.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { FIXTURE_SERVER, ROOT } from '../helpers/config.js';
+import { packFixturePackage } from '../helpers/fixture-package.js';
 
 const CLI = join(ROOT, 'dist/cli.js');
 
@@ -43,5 +44,14 @@ describe('mcpmux prepare', function () {
     expect(r.status).to.equal(1);
     expect(r.stdout).to.match(/^broken: FAILED: /m);
     expect(r.stdout).to.match(/^fixture: \d+ tools$/m);
+  });
+
+  it('fills the package cache of a bunx service (the real bunx, a local package)', function () {
+    const tarball = packFixturePackage(dir);
+    const bunx = join(ROOT, 'node_modules/.bin/bunx');
+    const r = prepare({ pkg: { command: [bunx, '-p', tarball, 'mcpmux-cache-fixture'] } });
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/^pkg: \d+ tools \(package cached\)$/m);
+    expect(readdirSync(join(dir, 'cache', 'bunx-ready'))).to.have.length(1);
   });
 });

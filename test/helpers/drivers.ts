@@ -1,6 +1,7 @@
 // One channel, driven the same way over either endpoint, so the relay-semantics suite is written
 // once and run against /mcp/{service} and /ws.
 
+import type { ResumeReplay } from '../../src/channel/envelope.js';
 import { REASONS, type Reason } from '../../src/errors.js';
 import { WsCursor, type TestRelay } from './relay.js';
 
@@ -39,8 +40,12 @@ async function openDirect(
   relay: TestRelay,
   service: string,
   resume?: string,
+  replay?: ResumeReplay,
 ): Promise<ChannelDriver> {
-  const query = resume === undefined ? '' : `?resume=${encodeURIComponent(resume)}`;
+  const params = new URLSearchParams();
+  if (resume !== undefined) params.set('resume', resume);
+  if (replay !== undefined) params.set('replay', replay);
+  const query = params.size === 0 ? '' : `?${params.toString()}`;
   const cursor = await WsCursor.connect(relay.ws(`/mcp/${service}${query}`), 'mcp');
   return {
     mode: 'direct',
@@ -59,9 +64,20 @@ async function openDirect(
   };
 }
 
-async function openMux(relay: TestRelay, service: string, resume?: string): Promise<ChannelDriver> {
+async function openMux(
+  relay: TestRelay,
+  service: string,
+  resume?: string,
+  replay?: ResumeReplay,
+): Promise<ChannelDriver> {
   const cursor = await WsCursor.connect(relay.ws('/ws'), 'mcpmux.v1');
-  cursor.send({ type: 'open', channel: 'c1', service, ...(resume !== undefined && { resume }) });
+  cursor.send({
+    type: 'open',
+    channel: 'c1',
+    service,
+    ...(resume !== undefined && { resume }),
+    ...(replay !== undefined && { replay }),
+  });
   const opened = await cursor.next();
   if (opened.type !== 'opened') throw new Error(`open failed: ${JSON.stringify(opened)}`);
   const next = async (t?: number) => {
@@ -100,7 +116,18 @@ async function openMux(relay: TestRelay, service: string, resume?: string): Prom
   };
 }
 
-/** Opens a channel on `service`, or resumes the session whose resume token is `resume`. */
-export function openChannel(mode: Mode, relay: TestRelay, service: string, resume?: string) {
-  return mode === 'direct' ? openDirect(relay, service, resume) : openMux(relay, service, resume);
+/**
+ * Opens a channel on `service`, or resumes the session whose resume token is `resume` (`replay`:
+ * when its buffered output comes, docs/protocol.md "Resume"; the relay's default is `hold`).
+ */
+export function openChannel(
+  mode: Mode,
+  relay: TestRelay,
+  service: string,
+  resume?: string,
+  replay?: ResumeReplay,
+) {
+  return mode === 'direct'
+    ? openDirect(relay, service, resume, replay)
+    : openMux(relay, service, resume, replay);
 }

@@ -1,49 +1,12 @@
-import { execFileSync } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { MCPManager } from '../../src/sessions/mcp-manager.js';
 import { textOf } from '../helpers/clients.js';
-import { FIXTURE_SERVER, serviceConfig, testConfig } from '../helpers/config.js';
+import { serviceConfig, testConfig } from '../helpers/config.js';
+import { packFixturePackage } from '../helpers/fixture-package.js';
 import { serverPidOf } from '../helpers/processes.js';
-
-/** A tiny npm package whose bin is the fixture server, packed into a tarball: npx needs no network. */
-function packFixturePackage(dir: string): string {
-  const pkg = join(dir, 'pkg');
-  mkdirSync(pkg);
-  writeFileSync(
-    join(pkg, 'package.json'),
-    JSON.stringify({
-      name: 'mcpmux-cache-fixture',
-      version: '1.0.0',
-      type: 'module',
-      bin: { 'mcpmux-cache-fixture': 'cli.mjs' },
-    }),
-  );
-  writeFileSync(
-    join(pkg, 'cli.mjs'),
-    `#!/usr/bin/env node\nimport ${JSON.stringify(FIXTURE_SERVER)};\n`,
-  );
-  const out = execFileSync('npm', ['pack', pkg, '--pack-destination', dir, '--silent'], {
-    cwd: dir,
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      npm_config_cache: join(dir, 'pack-cache'),
-      npm_config_update_notifier: 'false',
-    },
-  });
-  return join(dir, out.trim().split('\n').at(-1)!);
-}
 
 describe('shared package cache (npx)', function () {
   this.timeout(120_000);

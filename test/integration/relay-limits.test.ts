@@ -179,6 +179,14 @@ describe('relay limits and endpoint edges', function () {
       expect(relay!.relay.registry.size).to.equal(0);
     });
 
+    it('refuses a ?replay= that is not "now" or "hold" with HTTP 400 at the upgrade', async function () {
+      await start({ fixture: fixtureService() });
+      const bad = await refused(relay!.ws('/mcp/fixture?resume=x.y&replay=later'), 'mcp');
+      expect(bad.status).to.equal(400);
+      expect(bad.body.reason).to.equal('bad_input');
+      expect(relay!.relay.registry.size).to.equal(0);
+    });
+
     it('answers 404 for an unknown path, as an upgrade and as a plain request', async function () {
       await start({ fixture: fixtureService() });
       const up = await refused(relay!.ws('/foo'));
@@ -558,7 +566,8 @@ describe('relay limits and endpoint edges', function () {
       c.ws.terminate();
       await waitFor(() => session.state === 'detached', 5000, 'the session to detach');
       const token = encodeURIComponent(c.headers['mcpmux-resume-token']!);
-      const again = await WsCursor.connect(r.ws(`/mcp/fixture?resume=${token}`), 'mcp');
+      // replay=now: the client continuing reads on without sending anything first
+      const again = await WsCursor.connect(r.ws(`/mcp/fixture?resume=${token}&replay=now`), 'mcp');
       cursors.push(again);
       // what the server writes from now on reaches the resumed client, ending with the reply
       const { match } = await again.until((m) => m.id === 1, 15_000);

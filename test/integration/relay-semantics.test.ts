@@ -1,6 +1,7 @@
 // Relay semantics (SPEC §4, §6), written once and run against both endpoints.
 import { expect } from 'chai';
 import { fixtureService } from '../helpers/config.js';
+import type { ResumeReplay } from '../../src/channel/envelope.js';
 import { openChannel, type ChannelDriver, type Mode } from '../helpers/drivers.js';
 import { INIT_PARAMS, startRelay, type TestRelay } from '../helpers/relay.js';
 import { isAlive, serverPidByCwd, waitFor } from '../helpers/processes.js';
@@ -20,8 +21,8 @@ for (const mode of ['direct', 'mux'] as Mode[]) {
   describe(`relay semantics over ${mode === 'direct' ? '/mcp/{service}' : '/ws'}`, function () {
     let relay: TestRelay;
     const channels: ChannelDriver[] = [];
-    const open = async (service = 'fixture', resume?: string) => {
-      const ch = await openChannel(mode, relay, service, resume);
+    const open = async (service = 'fixture', resume?: string, replay?: ResumeReplay) => {
+      const ch = await openChannel(mode, relay, service, resume, replay);
       channels.push(ch);
       return ch;
     };
@@ -204,7 +205,8 @@ for (const mode of ['direct', 'mux'] as Mode[]) {
       await waitFor(() => !isAlive(pid), 5000, 'idle process to exit');
     });
 
-    it('resumes a dropped session: messages sent meanwhile arrive in order, initialize from memory', async function () {
+    /** A session whose request 1 reported 4 progress and was answered while nobody was attached. */
+    async function droppedWithBacklog() {
       await start({ fixture: fixtureService() });
       const ch = await open();
       const init = await handshake(ch);
@@ -219,7 +221,12 @@ for (const mode of ['direct', 'mux'] as Mode[]) {
         5000,
         'request to finish while detached',
       );
-      const again = await open('fixture', ch.resumeToken);
+      return { ch, init };
+    }
+
+    it('resumes a dropped session with replay=now: messages sent meanwhile arrive at once, in order, initialize from memory', async function () {
+      const { ch, init } = await droppedWithBacklog();
+      const again = await open('fixture', ch.resumeToken, 'now');
       expect(again.sessionId).to.equal(ch.sessionId);
       const got = [];
       for (let i = 0; i < 5; i++) got.push(await again.next());
@@ -229,6 +236,26 @@ for (const mode of ['direct', 'mux'] as Mode[]) {
       const reinit = await again.next();
       expect(reinit.id).to.equal('init2');
       expect(reinit.result).to.deep.equal(init.result);
+    });
+
+    it('resumes in the default replay mode, first message not initialize: the buffered output first, in order, then its answer', async function () {
+      const { ch } = await droppedWithBacklog();
+      const again = await open('fixture', ch.resumeToken);
+      again.send({ jsonrpc: '2.0', id: 'first', method: 'ping' });
+      const got = [];
+      for (let i = 0; i < 6; i++) got.push(await again.next());
+      expect(got.slice(0, 4).map((m) => m.params.progress)).to.deep.equal([1, 2, 3, 4]);
+      expect(got.slice(4).map((m) => m.id)).to.deep.equal([1, 'first']);
+    });
+
+    it('resumes in the default replay mode, first message initialize (a new client): the buffered output is dropped', async function () {
+      const { ch, init } = await droppedWithBacklog();
+      const again = await open('fixture', ch.resumeToken);
+      again.send({ jsonrpc: '2.0', id: 0, method: 'initialize', params: INIT_PARAMS });
+      const reinit = await again.next();
+      expect(reinit).to.deep.include({ id: 0, result: init.result }); // nothing of the old client first
+      again.send({ jsonrpc: '2.0', id: 1, method: 'ping' });
+      expect(await again.next()).to.deep.include({ id: 1, result: {} });
     });
 
     it('answers a server request at once with an error while no channel is attached', async function () {

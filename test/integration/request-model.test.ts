@@ -10,6 +10,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { WebSocketClientTransport } from '@modelcontextprotocol/sdk/client/websocket.js';
 import { CreateMessageRequestSchema, type Progress } from '@modelcontextprotocol/sdk/types.js';
 import { MuxClient } from '../../src/client/mux-client.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { ServiceConfig } from '../../src/config/types.js';
 import { fixtureService } from '../helpers/config.js';
 import { waitFor } from '../helpers/processes.js';
@@ -150,36 +151,118 @@ describe('the request model with the SDK Client (fixture server)', function () {
     expect(unknown).to.deep.equal([]);
   });
 
-  it('gives `await open({ resume })` then .transport() the buffered messages (fix 3, /ws)', async function () {
-    await start();
-    const m1 = await mux();
-    const channel = await m1.open('fixture');
-    await channel.request('initialize', {
-      protocolVersion: '2025-06-18',
-      capabilities: {},
-      clientInfo: { name: 'raw', version: '1' },
-    });
-    channel.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
-    const resume = channel.resumeToken!;
-    // A request in flight when the socket drops: its answer is buffered for the resume.
-    channel.send({
-      jsonrpc: '2.0',
-      id: 'late',
-      method: 'tools/call',
-      params: { name: 'slow', arguments: { ms: 300, text: 'kept for you' } },
-    });
-    await waitFor(() => relay!.relay.registry.all()[0]!.inflightCount === 1, DEADLINE_MS);
-    await m1.close({ keepSessions: true });
-    await waitFor(() => relay!.relay.registry.all()[0]!.inflightCount === 0, DEADLINE_MS);
+  /**
+   * Records what reaches an SDK Client's transport and what it sends, to check that no response
+   * arrives for an id it never sent (set before connect: the SDK chains an existing onmessage).
+   */
+  function watch(transport: Transport) {
+    const sent = new Set<unknown>();
+    const foreign: unknown[] = [];
+    const send = transport.send.bind(transport);
+    transport.send = (m, options) => {
+      const { id, method } = m as { id?: unknown; method?: string };
+      if (method !== undefined && id !== undefined) sent.add(id);
+      return send(m, options);
+    };
+    transport.onmessage = (m) => {
+      const { id, method } = m as { id?: unknown; method?: string };
+      if (method === undefined && !sent.has(id)) foreign.push(m);
+    };
+    return foreign;
+  }
 
-    const resumed = await (await mux()).open('fixture', { resume });
-    expect(resumed.resumed).to.equal(true);
-    const transport = resumed.transport();
-    const got: unknown[] = [];
-    transport.onmessage = (message) => got.push(message);
-    await transport.start();
-    await waitFor(() => got.length > 0, DEADLINE_MS);
-    expect(got[0]).to.deep.include({ id: 'late' });
-    expect(JSON.stringify(got[0])).to.include('kept for you');
-  });
+  for (const over of ['/mcp', '/ws'] as const) {
+    it(`gives a new SDK Client resuming a session whose answer was buffered no unknown id (fix 2, ${over})`, async function () {
+      await start();
+      const session = () => relay!.relay.registry.all()[0]!;
+      let first: Client;
+      let drop: () => Promise<void>;
+      if (over === '/mcp') {
+        const peer = await direct('first');
+        first = peer.client;
+        drop = () => {
+          (peer.transport as unknown as { _socket: WebSocket })._socket.terminate();
+          return Promise.resolve();
+        };
+      } else {
+        const m1 = await mux();
+        const peer = sdkClient('first-ws');
+        clients.push(peer.client);
+        await peer.client.connect((await m1.open('fixture')).transport(), REQ);
+        first = peer.client;
+        drop = () => m1.close({ keepSessions: true });
+      }
+      const token = relay!.relay.registry.resumeToken(session());
+      // id 1 is in flight at the drop and answered while nobody is attached: buffered.
+      const slow = first.callTool({ name: 'slow', arguments: { ms: 300 } }, undefined, REQ);
+      slow.catch(() => undefined);
+      await waitFor(() => session().inflightCount === 1, DEADLINE_MS);
+      await drop();
+      await waitFor(() => session().state === 'detached', DEADLINE_MS);
+      await waitFor(() => session().inflightCount === 0, DEADLINE_MS, 'the answer to be buffered');
+
+      const second = sdkClient('second');
+      clients.push(second.client);
+      let transport: Transport;
+      if (over === '/mcp') {
+        const url = new URL(relay!.ws('/mcp/fixture'));
+        url.searchParams.set('resume', token); // the default replay mode
+        transport = new WebSocketClientTransport(url);
+      } else {
+        // mcpmux/client resumes with replay now: its transport drops the backlog for a new Client
+        const channel = await (await mux()).open('fixture', { resume: token });
+        transport = channel.transport();
+      }
+      const foreign = watch(transport);
+      await second.client.connect(transport, REQ);
+      const result = await second.client.callTool(
+        { name: 'echo', arguments: { text: 'new' } },
+        undefined,
+        REQ,
+      );
+      expect(textOf(result)).to.equal('new');
+      expect(session().state).to.equal('attached');
+      expect(foreign).to.deep.equal([]); // no answer for an id the new Client never sent
+      expect(second.errors).to.deep.equal([]);
+    });
+  }
+
+  for (const how of ['open', 'openChannel'] as const) {
+    it(`gives \`${how}({ resume })\` then .transport() the buffered messages without sending anything (fix 3, /ws)`, async function () {
+      await start();
+      const m1 = await mux();
+      const channel = await m1.open('fixture');
+      await channel.request('initialize', {
+        protocolVersion: '2025-06-18',
+        capabilities: {},
+        clientInfo: { name: 'raw', version: '1' },
+      });
+      channel.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+      const resume = channel.resumeToken!;
+      // A request in flight when the socket drops: its answer is buffered for the resume.
+      channel.send({
+        jsonrpc: '2.0',
+        id: 'late',
+        method: 'tools/call',
+        params: { name: 'slow', arguments: { ms: 300, text: 'kept for you' } },
+      });
+      await waitFor(() => relay!.relay.registry.all()[0]!.inflightCount === 1, DEADLINE_MS);
+      await m1.close({ keepSessions: true });
+      await waitFor(() => relay!.relay.registry.all()[0]!.inflightCount === 0, DEADLINE_MS);
+
+      const m2 = await mux();
+      const resumed =
+        how === 'open'
+          ? await m2.open('fixture', { resume })
+          : m2.openChannel('fixture', { resume });
+      const transport = resumed.transport();
+      const got: unknown[] = [];
+      transport.onmessage = (message) => got.push(message);
+      await transport.start();
+      expect(resumed.resumed).to.equal(true);
+      await waitFor(() => got.length > 0, DEADLINE_MS);
+      expect(got[0]).to.deep.include({ id: 'late' });
+      expect(JSON.stringify(got[0])).to.include('kept for you');
+    });
+  }
 });

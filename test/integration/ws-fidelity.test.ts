@@ -26,7 +26,9 @@ describe('/ws bytes, resume tokens, heartbeat (issue 17)', function () {
   async function mux(service = 'replay', resume?: string) {
     const c = await WsCursor.connect(relay!.ws('/ws'), 'mcpmux.v1');
     cursors.push(c);
-    c.send({ type: 'open', channel: 'c1', service, ...(resume !== undefined && { resume }) });
+    // a resume here is the same client continuing: its buffered output at once (replay now)
+    const resuming = resume !== undefined && { resume, replay: 'now' };
+    c.send({ type: 'open', channel: 'c1', service, ...resuming });
     return { c, opened: await c.next() };
   }
 

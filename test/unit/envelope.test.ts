@@ -55,6 +55,13 @@ describe('envelope', () => {
       });
     });
 
+    it('an open envelope that resumes with a replay mode (now, hold)', () => {
+      for (const replay of ['now', 'hold']) {
+        const env = { type: 'open', channel: 'c1', service: 'todo', resume: TOKEN, replay };
+        expect(parsed(JSON.stringify(env))).to.deep.equal(env);
+      }
+    });
+
     it('a message envelope, leaving the message as a parsed value', () => {
       const env = parsed(
         '{"type":"message","channel":"c1","message":{"jsonrpc":"2.0","id":0,"method":"ping"}}',
@@ -168,6 +175,21 @@ describe('envelope', () => {
       for (const resume of ['', 'x'.repeat(257), 42, null, {}]) {
         const env = rejected(JSON.stringify({ type: 'open', channel: 'c1', service: 't', resume }));
         expect(env.detail).to.match(/resume/);
+        expect(env).to.have.property('channel', 'c1');
+      }
+    });
+
+    it('an open whose replay is not "now" or "hold"', () => {
+      for (const replay of ['', 'NOW', 'later', true, 1, null]) {
+        const text = JSON.stringify({
+          type: 'open',
+          channel: 'c1',
+          service: 't',
+          resume: TOKEN,
+          replay,
+        });
+        const env = rejected(text);
+        expect(env.detail).to.match(/replay/);
         expect(env).to.have.property('channel', 'c1');
       }
     });

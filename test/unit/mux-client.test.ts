@@ -15,6 +15,7 @@ import {
   type JsonRpcRequest,
   type MuxClientOptions,
 } from '../../src/client/mux-client.js';
+import { waitFor } from '../helpers/processes.js';
 
 const UUID = '0b9e4c1a-7d2f-4e8a-9c3b-5f6a7b8c9d0e';
 const UUID2 = '6f1d2c3b-4a59-4687-9e8d-7c6b5a493827';
@@ -214,6 +215,7 @@ describe('MuxClient', () => {
       channel: 'c2',
       service: 'todo',
       resume: 'node-a.TOKEN2',
+      replay: 'now', // the client continuing: the backlog at once (a transport decides its fate)
     });
     expect((await side.next()).channel).to.equal('my "memory" 😀');
     const opened = { session: UUID2, resumed: true, resume_token: 'node-a.TOKEN2' };
@@ -483,5 +485,57 @@ describe('MuxClient', () => {
     side.send({ type: 'closed', channel: 'c1', reason: 'session_closed', message: 'closed' });
     await closing;
     expect(channel.state).to.equal('closed');
+  });
+
+  it("gives a new SDK Client on a resumed channel none of the old client's output (backlog, then until its initialize is answered)", async () => {
+    const [mux, side] = await connect();
+    const channel = mux.openChannel('todo', { resume: 'node-a.TOKEN' });
+    await side.acceptOpen(UUID, true);
+    // the backlog (replay now): an answer and a progress for the old client's request 1
+    side.message('c1', { jsonrpc: '2.0', id: 1, result: { old: true } });
+    side.message('c1', {
+      jsonrpc: '2.0',
+      method: 'notifications/progress',
+      params: { progressToken: 1, progress: 1 },
+    });
+    await channel.ready;
+    const client = new Client({ name: 'test', version: '1.0.0' });
+    const errors: string[] = [];
+    client.onerror = (e) => errors.push(e.message);
+    const connecting = client.connect(channel.transport());
+    const init = (await side.next()).message;
+    expect(init.method).to.equal('initialize');
+    // old output still on the wire before the relay saw the initialize, then its answer
+    side.message('c1', { jsonrpc: '2.0', id: 2, result: { old: true } });
+    side.message('c1', {
+      jsonrpc: '2.0',
+      id: init.id,
+      result: {
+        protocolVersion: init.params.protocolVersion,
+        capabilities: {},
+        serverInfo: { name: 'fake', version: '0.0.1' },
+      },
+    });
+    expect((await side.next()).message.method).to.equal('notifications/initialized');
+    await connecting;
+    const pinging = client.ping();
+    const ping = (await side.next()).message;
+    side.message('c1', { jsonrpc: '2.0', id: ping.id, result: {} });
+    await pinging;
+    expect(errors).to.deep.equal([]); // no unknown id, no unknown progress token
+  });
+
+  it('gives a raw transport on a resumed channel the backlog once started, without sending anything', async () => {
+    const [mux, side] = await connect();
+    const channel = mux.openChannel('todo', { resume: 'node-a.TOKEN' });
+    await side.acceptOpen(UUID, true);
+    side.message('c1', { jsonrpc: '2.0', id: 'late', result: { kept: true } });
+    await channel.ready;
+    const transport = channel.transport();
+    const got: unknown[] = [];
+    transport.onmessage = (m) => got.push(m);
+    await transport.start();
+    await waitFor(() => got.length === 1, 5000);
+    expect(got[0]).to.deep.include({ id: 'late' });
   });
 });

@@ -84,4 +84,66 @@ describe('Session (fake upstream)', function () {
     expect(upstream.written.at(-1)).to.include({ id: 1, method: 'tools/call' });
     await session.close('session_closed');
   });
+
+  describe('a resume: when the output buffered while detached is delivered', function () {
+    /** An initialized session whose request 1 is answered, with a progress, while detached. */
+    async function detachedWithBacklog() {
+      const h = harness();
+      session0(h);
+      h.fromClient({
+        id: 1,
+        method: 'tools/call',
+        params: { name: 'slow', _meta: { progressToken: 1 } },
+      });
+      await flush();
+      h.session.detach();
+      h.upstream.emitFromServer({
+        method: 'notifications/progress',
+        params: { progressToken: 1, progress: 1 },
+      });
+      h.upstream.emitFromServer({ id: 1, result: { content: [] } });
+      return h;
+    }
+    function session0(h: ReturnType<typeof harness>) {
+      h.session.attach(sink());
+      h.fromClient({ id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18' } });
+      h.upstream.emitFromServer({ id: 0, result: { protocolVersion: '2025-06-18' } });
+    }
+
+    it('replay now: at the re-attach, in order (the same client continuing)', async function () {
+      const { session } = await detachedWithBacklog();
+      const again = sink();
+      session.attach(again);
+      expect(again.got.map((m) => m.method ?? m.id)).to.deep.equal(['notifications/progress', 1]);
+      await session.close('session_closed');
+    });
+
+    it('hold, first message not initialize: the backlog first, in order, then its answer', async function () {
+      const { session, upstream, fromClient } = await detachedWithBacklog();
+      const again = sink();
+      session.attach(again, true);
+      upstream.emitFromServer({ method: 'notifications/message', params: { data: 'live' } });
+      expect(again.got).to.deep.equal([]); // held until the client speaks
+      fromClient({ id: 'p', method: 'ping' });
+      await flush();
+      upstream.emitFromServer({ id: 'p', result: {} });
+      const got = again.got.map((m) => m.method ?? m.id);
+      expect(got).to.deep.equal(['notifications/progress', 1, 'notifications/message', 'p']);
+      await session.close('session_closed');
+    });
+
+    it('hold, first message initialize (a new client): none of the old output reaches it', async function () {
+      const { session, upstream, fromClient } = await detachedWithBacklog();
+      const again = sink();
+      session.attach(again, true);
+      upstream.emitFromServer({ id: 9, method: 'roots/list' }); // asks the old client, held
+      fromClient({ id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18' } });
+      expect(again.got).to.deep.equal([
+        { jsonrpc: '2.0', id: 0, result: { protocolVersion: '2025-06-18' } },
+      ]);
+      // the server's question to the old client is answered for it, with an error
+      expect(upstream.written.find((m) => m.id === 9)?.error?.message).to.match(/gone/);
+      await session.close('session_closed');
+    });
+  });
 });
