@@ -134,7 +134,7 @@ export class StreamableHttp {
       res.end();
       return;
     }
-    this.#request(hs, req, res, decoded, text, {}, primes(version));
+    this.#request(hs, req, res, decoded, text, {}, hs.primes(version));
   };
 
   async #initialize(
@@ -207,7 +207,7 @@ export class StreamableHttp {
       return sendRpcError(res, new McpmuxError('stream_conflict', why));
     }
     const stream = from?.stream ?? STANDALONE;
-    if (!hs.openStream(res, stream, from?.seq, primes(version))) {
+    if (!hs.openStream(res, stream, from?.seq, hs.primes(version))) {
       const why = `stream ${stream} has ended and nothing of it is left to replay`;
       return sendRpcError(res, new McpmuxError('not_found', why));
     }

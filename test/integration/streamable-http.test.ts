@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { fixtureService } from '../helpers/config.js';
 import { waitFor } from '../helpers/processes.js';
 import { startRelay, type TestRelay } from '../helpers/relay.js';
-import { ACCEPT_BOTH, McpHttpTester, jsonOf } from '../helpers/sse-client.js';
+import { ACCEPT_BOTH, INITIALIZE, McpHttpTester, jsonOf } from '../helpers/sse-client.js';
 import { toolCall } from '../helpers/jsonrpc.js';
 
 const BOTH = ACCEPT_BOTH;
@@ -142,13 +142,33 @@ describe('Streamable HTTP at the HTTP level', function () {
         body: toolCall(1, 'echo', {}),
       });
       expect(bad.status).to.equal(400);
+      // A 2025-03-26 session (initialize said so, no version header): no priming event.
+      const oldInit = {
+        ...INITIALIZE,
+        params: { ...INITIALIZE.params, protocolVersion: '2025-03-26' },
+      };
+      const opened = await send('fx', { method: 'POST', headers: { accept: BOTH }, body: oldInit });
+      const oldId = opened.headers['mcp-session-id'] as string;
+      t.opened.push({ service: 'fx', id: oldId });
+      expect((await opened.nextEvent()).data).to.not.equal('');
       const old = await send('fx', {
         method: 'POST',
-        headers: { accept: BOTH, 'mcp-session-id': id },
+        headers: { accept: BOTH, 'mcp-session-id': oldId },
         body: toolCall(2, 'echo', { text: 'old' }),
       });
-      const first = await old.nextEvent(); // 2025-03-26: no priming event
+      const first = await old.nextEvent();
       expect(JSON.parse(first.data).result.content[0].text).to.equal('old');
+    });
+
+    it('in a 2025-11-25 session even a request naming 2025-03-26 gets a priming event with retry', async () => {
+      const id = await init();
+      const answer = await send('fx', {
+        method: 'POST',
+        headers: { accept: BOTH, 'mcp-session-id': id, 'mcp-protocol-version': '2025-03-26' },
+        body: toolCall(1, 'echo', { text: 'p' }),
+      });
+      const text = await answer.body();
+      expect(text).to.match(/^id: \d+-\d+\nretry: \d+\ndata: \n\n/);
     });
   });
 });
