@@ -14,6 +14,7 @@ import { EventLog, type LoggedEvent } from '../http/event-log.js';
 import { SSE_HEADERS, formatEventId, sseEvent, ssePriming } from '../http/sse.js';
 import { STANDALONE, StreamRouter, type ServerMessage } from '../http/stream-router.js';
 import type { Session, SessionSink } from '../sessions/session.js';
+import { sendText } from '../http/http-server.js';
 import { primes } from '../http/mcp-http.js';
 
 /** The `retry` a priming event gives: how long a client waits before it resumes a dropped stream. */
@@ -156,14 +157,7 @@ export class HttpSession implements SessionSink {
     const json = this.#json.get(route.stream);
     if (json !== undefined) {
       this.#json.delete(route.stream);
-      const { res, headers } = json;
-      res.writeHead(200, {
-        'content-type': 'application/json',
-        'content-length': Buffer.byteLength(line),
-        'cache-control': 'no-store',
-        ...headers,
-      });
-      res.end(line);
+      sendText(json.res, 200, line, 'application/json', json.headers);
       return;
     }
     const event = this.#log.append(route.stream, line);

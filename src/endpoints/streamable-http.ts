@@ -17,7 +17,7 @@ import { McpmuxError, REASONS, errorResponse } from '../errors.js';
 import { decodeMessage } from '../jsonrpc/codec.js';
 import type { Classified, JsonRpcId } from '../jsonrpc/types.js';
 import type { Logger } from '../log.js';
-import { readBody, refusalHeaders } from '../http/http-server.js';
+import { readBody, refusalHeaders, sendText } from '../http/http-server.js';
 import {
   acceptsEventStream,
   answerFormat,
@@ -50,14 +50,8 @@ const NAME = '/mcp/{service}';
 
 /** Answers with a JSON-RPC error (with `id` when known) and the reason's HTTP status. */
 function sendRpcError(res: ServerResponse, err: McpmuxError, id?: JsonRpcId): void {
-  const body = errorResponse(id, err);
-  res.writeHead(REASONS[err.reason].httpStatus, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(body),
-    'cache-control': 'no-store',
-    ...refusalHeaders(err),
-  });
-  res.end(body);
+  const status = REASONS[err.reason].httpStatus;
+  sendText(res, status, errorResponse(id, err), 'application/json', refusalHeaders(err));
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
@@ -189,6 +183,11 @@ export class StreamableHttp {
   }
 
   readonly #get = (req: IncomingMessage, res: ServerResponse, _u: URL, [service]: string[]) => {
+    if (req.method === 'HEAD') {
+      // A HEAD would open the GET stream and swallow its messages: there is nothing to HEAD.
+      const why = 'HEAD is not served on an MCP endpoint: GET opens its event stream';
+      return sendRpcError(res, new McpmuxError('method_not_allowed', why));
+    }
     const version = requestVersion(req.headers['mcp-protocol-version']);
     if (version instanceof McpmuxError) return sendRpcError(res, version);
     if (!acceptsEventStream(req.headers.accept)) return sendRpcError(res, notAcceptable());

@@ -20,7 +20,10 @@ describe('Streamable HTTP at the HTTP level', function () {
   const get = t.get.bind(t);
 
   before(async () => {
-    relay = await startRelay({ fx: fixtureService(), limited: fixtureService() });
+    relay = await startRelay(
+      { fx: fixtureService(), limited: fixtureService() },
+      { server: { max_message_bytes: 64 * 1024 } },
+    );
   });
   after(async () => {
     await relay.close();
@@ -77,6 +80,15 @@ describe('Streamable HTTP at the HTTP level', function () {
       });
       expect(plain.status).to.equal(415);
     });
+  });
+
+  it('a body over max_message_bytes → 413; HEAD → 405', async () => {
+    const id = await init();
+    const big = await post(id, toolCall(1, 'echo', { text: 'x'.repeat(70 * 1024) }));
+    expect(big.status).to.equal(413);
+    expect((await jsonOf(big)).error.data.reason).to.equal('message_too_large');
+    const head = await send('fx', { method: 'HEAD', headers: { 'mcp-session-id': id } });
+    expect(head.status).to.equal(405);
   });
 
   describe('sessions', () => {
