@@ -159,4 +159,26 @@ describe('Streamable HTTP streams and lifecycle', function () {
       expect((await t.post(id, toolCall(1, 'echo', {}), 'idle')).status).to.equal(404);
     });
   });
+
+  describe('shutdown', () => {
+    it('relay shutdown answers requests in flight with shutting_down and ends every stream', async () => {
+      const own = await startRelay({ fx: fixtureService() }, { server: { shutdown_grace: 0 } });
+      const mine = new McpHttpTester(() => own.url);
+      try {
+        const id = await mine.init();
+        const stream = await mine.get(id);
+        const answer = await mine.post(id, toolCall(1, 'slow', { ms: 20_000 }));
+        await answer.nextEvent(); // priming: the call is on its way
+        await own.close();
+        const [message] = await untilResponse(answer, 1);
+        expect(message.error.data.reason).to.equal('shutting_down');
+        await answer.ended();
+        await stream.ended();
+      } finally {
+        mine.opened.length = 0; // nothing left to DELETE
+        await mine.cleanup();
+        await own.close();
+      }
+    });
+  });
 });
