@@ -8,7 +8,7 @@
 
 import type { ServerResponse } from 'node:http';
 import type { Reason } from '../errors.js';
-import type { Classified } from '../jsonrpc/types.js';
+import type { Classified, JsonRpcId } from '../jsonrpc/types.js';
 import type { Logger } from '../log.js';
 import { EventLog, type LoggedEvent } from '../http/event-log.js';
 import { SSE_HEADERS, formatEventId, sseEvent, ssePriming } from '../http/sse.js';
@@ -142,6 +142,29 @@ export class HttpSession implements SessionSink {
     }
     this.#connect(stream, res);
     return true;
+  }
+
+  /**
+   * The client cancelled request `id`: no response will come (the Session drops a late one), so
+   * its stream ends now — an SSE stream is closed, a JSON answer is 204 with no body.
+   */
+  cancelled(id: JsonRpcId): void {
+    const route = this.router.cancel(id);
+    if (route === undefined || !route.ends) return;
+    const json = this.#json.get(route.stream);
+    if (json !== undefined) {
+      this.#json.delete(route.stream);
+      json.res.writeHead(204, json.headers);
+      json.res.end();
+      return;
+    }
+    const res = this.#live.get(route.stream);
+    this.#live.delete(route.stream);
+    if (res === undefined) this.#log.forget(route.stream);
+    else {
+      res.once('finish', () => this.#log.forget(route.stream));
+      res.end();
+    }
   }
 
   /** Ends the session (DELETE): its requests in flight are answered, its process stopped. */

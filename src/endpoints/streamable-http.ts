@@ -124,6 +124,11 @@ export class StreamableHttp {
     if (hs === undefined) return sendRpcError(res, unknownSession());
     if (decoded.kind !== 'request') {
       hs.session.handle(decoded, text);
+      if (decoded.kind === 'notification' && decoded.message.method === 'notifications/cancelled') {
+        const params = decoded.message.params as { requestId?: unknown } | undefined;
+        const target = params?.requestId;
+        if (typeof target === 'string' || typeof target === 'number') hs.cancelled(target);
+      }
       res.writeHead(202, { 'content-length': '0' });
       res.end();
       return;

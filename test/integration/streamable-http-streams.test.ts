@@ -99,6 +99,27 @@ describe('Streamable HTTP streams and lifecycle', function () {
     });
   });
 
+  describe('cancellation', () => {
+    it("notifications/cancelled reaches the server and ends the request's stream (no response)", async () => {
+      const id = await t.init();
+      const token = { progressToken: 'c' };
+      const answer = await t.post(id, toolCall(1, 'progress', { steps: 1000, ms: 20 }, token));
+      expect((await answer.next()).message.method).to.equal('notifications/progress');
+      const cancel = {
+        jsonrpc: '2.0',
+        method: 'notifications/cancelled',
+        params: { requestId: 1, reason: 'test' },
+      };
+      expect((await t.post(id, cancel)).status).to.equal(202);
+      await answer.ended();
+      const ids = await untilResponse(await t.post(id, toolCall(2, 'cancelled-ids')), 2);
+      expect(resultText(ids.at(-1))).to.equal('[1]');
+      // The id is free again.
+      const again = await untilResponse(await t.post(id, toolCall(1, 'echo', { text: 'r' })), 1);
+      expect(resultText(again.at(-1))).to.equal('r');
+    });
+  });
+
   describe('resume', () => {
     it('a POST stream dropped before its response is replayed by GET with Last-Event-ID, alone', async () => {
       const id = await t.init();
