@@ -61,7 +61,22 @@ type Scenario = (typeof SCENARIOS)[number];
  * Checks that may end other than SUCCESS or INFO, per scenario and check id, with the reason. Empty
  * means: every check of every scenario passes.
  */
-const ALLOWED: Partial<Record<Scenario, Record<string, { status: CheckStatus; why: string }>>> = {};
+const ALLOWED: Partial<Record<Scenario, Record<string, { status: CheckStatus; why: string }>>> = {
+  // The scenario's own POST says `MCP-Protocol-Version: 2025-03-26` (in a session that negotiated
+  // 2025-11-25). Priming events (an id with empty data, and `retry`) are 2025-11-25's: older clients
+  // cannot parse an empty data field, so the relay sends them only to 2025-11-25 requests, as the
+  // SDK's own StreamableHTTPServerTransport does (docs/protocol.md). Hence no priming, no retry here.
+  'server-sse-polling': {
+    'server-sse-priming-event': {
+      status: 'WARNING',
+      why: 'no priming event for a request that declares 2025-03-26',
+    },
+    'server-sse-retry-field': {
+      status: 'WARNING',
+      why: 'retry rides on the priming event, not sent to 2025-03-26',
+    },
+  },
+};
 
 /** Checks that must be present with exactly this status (beyond "no FAILURE"). */
 const REQUIRED: Partial<Record<Scenario, Record<string, CheckStatus>>> = {
