@@ -89,7 +89,7 @@ const REQUIRED: Partial<Record<Scenario, Record<string, CheckStatus>>> = {
 /**
  * The CLI runs the scenarios of a suite one after the other; the active suite and the pending one
  * (json-schema-2020-12, server-sse-polling) run as two processes at once. Each scenario opens its own
- * session (a server process; warm spares start them ahead).
+ * session (a server process) and never DELETEs it: the relay's idle timeout or close ends them.
  */
 const SUITES = ['active', 'pending'] as const;
 const SUITE_DEADLINE_MS = 120_000;
@@ -130,7 +130,8 @@ describe('conformance suite (@modelcontextprotocol/conformance 0.1.13) over /mcp
     const relay = await startRelay({
       [SERVICE]: serviceConfig(['node', FIXTURE], {
         description: 'conformance fixture',
-        warm_spares: 2,
+        // Each scenario opens a session; spares started ahead halve the run on a loaded machine.
+        warm_spares: 6,
       }),
     });
     let runs: ConformanceRun[];
