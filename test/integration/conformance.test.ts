@@ -63,9 +63,10 @@ type Scenario = (typeof SCENARIOS)[number];
  */
 const ALLOWED: Partial<Record<Scenario, Record<string, { status: CheckStatus; why: string }>>> = {
   // The scenario's own POST says `MCP-Protocol-Version: 2025-03-26` (in a session that negotiated
-  // 2025-11-25). Priming events (an id with empty data, and `retry`) are 2025-11-25's: older clients
-  // cannot parse an empty data field, so the relay sends them only to 2025-11-25 requests, as the
-  // SDK's own StreamableHTTPServerTransport does (docs/protocol.md). Hence no priming, no retry here.
+  // 2025-11-25). The priming event (an id with empty data) is 2025-11-25's: older clients cannot parse
+  // an empty data field, so the relay primes only 2025-11-25 requests, as the SDK's own server does.
+  // `retry` the relay never sends: it never ends an SSE stream before its answer (no SSE polling), and
+  // SEP-1699 asks for `retry` before such an early close. docs/operations.md, "Conformance".
   'server-sse-polling': {
     'server-sse-priming-event': {
       status: 'WARNING',
@@ -73,7 +74,7 @@ const ALLOWED: Partial<Record<Scenario, Record<string, { status: CheckStatus; wh
     },
     'server-sse-retry-field': {
       status: 'WARNING',
-      why: 'retry rides on the priming event, not sent to 2025-03-26',
+      why: 'no retry field: the relay never closes an SSE stream before its answer',
     },
   },
 };
