@@ -152,6 +152,7 @@ export class Relay {
       maxBodyBytes: config.server.max_message_bytes,
       logBytes: config.session.max_resume_buffer_bytes,
       maxBufferedBytes: config.session.max_buffered_bytes,
+      heartbeatMs: config.server.heartbeat_interval * 1000,
     }).addRoutes(this.router);
     this.#http = createHttpServer<OpenedSession | undefined>(config, {
       request: (req, res, url) => this.#onRequest(req, res, url),

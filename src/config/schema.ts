@@ -165,7 +165,7 @@ export const configSchema = {
       { env: 'MCPMUX_NODE_ID', nonEmpty: true, docDefault: 'the host name' },
     ),
     heartbeat_interval: secs(
-      'Seconds between WebSocket pings on /mcp and /ws; a peer that has not answered the previous ping by the next is dropped and its sessions wait resume_window. 0 = off.',
+      'Seconds between WebSocket pings on /mcp and /ws; a peer that has not answered the previous ping by the next is dropped and its sessions wait resume_window. Also the interval of keep-alive comments on Streamable HTTP event streams. 0 = off.',
       30,
       { env: 'MCPMUX_HEARTBEAT_INTERVAL', min: 0 },
     ),

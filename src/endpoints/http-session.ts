@@ -11,7 +11,7 @@ import type { Reason } from '../errors.js';
 import type { Classified, JsonRpcId } from '../jsonrpc/types.js';
 import type { Logger } from '../log.js';
 import { EventLog, type LoggedEvent } from '../http/event-log.js';
-import { SSE_HEADERS, formatEventId, sseEvent, ssePriming } from '../http/sse.js';
+import { SSE_HEADERS, formatEventId, sseComment, sseEvent, ssePriming } from '../http/sse.js';
 import { STANDALONE, StreamRouter, type ServerMessage } from '../http/stream-router.js';
 import type { Session, SessionSink } from '../sessions/session.js';
 import { sendText } from '../http/http-server.js';
@@ -25,6 +25,8 @@ export interface HttpSessionOptions {
   logBytes: number;
   /** Bytes one connection may have queued unsent before it is dropped (session.max_buffered_bytes). */
   maxBufferedBytes: number;
+  /** Milliseconds between keep-alive comments on an SSE connection (server.heartbeat_interval); 0 = none. */
+  heartbeatMs: number;
   logger: Logger;
   /** The session ended: forget it. */
   onEnded: (session: HttpSession) => void;
@@ -213,7 +215,13 @@ export class HttpSession implements SessionSink {
     const previous = this.#live.get(stream);
     this.#live.set(stream, res);
     previous?.end();
+    // A comment now and then keeps proxies from cutting a quiet stream (clients ignore it).
+    const beat =
+      this.#o.heartbeatMs > 0
+        ? setInterval(() => res.write(sseComment('keep-alive')), this.#o.heartbeatMs).unref()
+        : undefined;
     res.once('close', () => {
+      clearInterval(beat);
       if (this.#live.get(stream) === res) this.#live.delete(stream);
     });
   }

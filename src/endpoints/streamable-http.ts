@@ -43,6 +43,8 @@ export interface StreamableHttpDeps {
   logBytes: number;
   /** session.max_buffered_bytes: unsent bytes one SSE connection may hold before it is dropped. */
   maxBufferedBytes: number;
+  /** server.heartbeat_interval in ms: keep-alive comments on SSE connections (0 = none). */
+  heartbeatMs: number;
 }
 
 const PATTERN = /^\/mcp\/([^/]+)\/?$/;
@@ -156,6 +158,7 @@ export class StreamableHttp {
     const hs = new HttpSession(session, {
       logBytes: this.#d.logBytes,
       maxBufferedBytes: this.#d.maxBufferedBytes,
+      heartbeatMs: this.#d.heartbeatMs,
       logger: this.#d.logger,
       onEnded: () => this.#sessions.delete(session),
     });

@@ -181,6 +181,29 @@ describe('Streamable HTTP streams and lifecycle', function () {
     });
   });
 
+  describe('keep-alive', () => {
+    it('a quiet SSE stream gets a comment every heartbeat_interval', async () => {
+      const own = await startRelay(
+        { fx: fixtureService() },
+        { server: { heartbeat_interval: 0.05 } },
+      );
+      const mine = new McpHttpTester(() => own.url);
+      try {
+        const id = await mine.init();
+        const stream = await mine.get(id);
+        const raw: string[] = [];
+        stream.res.on('data', (chunk: string) => raw.push(chunk));
+        await stream.nextEvent(); // priming
+        const beat = await stream.nextEvent();
+        expect(beat).to.deep.equal({ id: undefined, data: '' });
+        expect(raw.join('')).to.contain(': keep-alive\n\n');
+      } finally {
+        await mine.cleanup();
+        await own.close();
+      }
+    });
+  });
+
   describe('shutdown', () => {
     it('relay shutdown answers requests in flight with shutting_down and ends every stream', async () => {
       const own = await startRelay({ fx: fixtureService() }, { server: { shutdown_grace: 0 } });
