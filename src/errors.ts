@@ -216,6 +216,34 @@ export const REASONS = {
     summary:
       'REST only: the MCP server refused the call as invalid params (-32602: an unknown tool, arguments that do not fit).',
   },
+  unsupported_version: {
+    code: -32600,
+    closeCode: null,
+    httpStatus: 400,
+    summary:
+      'Streamable HTTP: an MCP-Protocol-Version (or a 2026-07-28 request such as server/discover) the relay does not serve; data.supported lists the revisions served.',
+  },
+  missing_session_id: {
+    code: -32600,
+    closeCode: null,
+    httpStatus: 400,
+    summary:
+      'Streamable HTTP: a request other than initialize came without an Mcp-Session-Id header.',
+  },
+  not_acceptable: {
+    code: -32000,
+    closeCode: null,
+    httpStatus: 406,
+    summary:
+      'Streamable HTTP: the Accept header allows neither application/json nor text/event-stream (GET: text/event-stream).',
+  },
+  stream_conflict: {
+    code: -32000,
+    closeCode: null,
+    httpStatus: 409,
+    summary:
+      'Streamable HTTP: the session already has a standalone GET stream open (resume it with Last-Event-ID instead).',
+  },
   internal_error: {
     code: -32603,
     closeCode: 1011,

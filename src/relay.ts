@@ -24,6 +24,7 @@ import { createHttpServer, sendText, type UpgradeTarget } from './http/http-serv
 import { RelayMetrics } from './http/metrics.js';
 import { serveMux } from './endpoints/ws-mux.js';
 import { addRestRoutes } from './endpoints/rest-api.js';
+import { StreamableHttp } from './endpoints/streamable-http.js';
 import { RestSessions } from './endpoints/rest-sessions.js';
 import { GatewayLimits, sendGatewayRefusal } from './http/gateway-limits.js';
 import { Router, type Route, type RouteGuard } from './http/routes.js';
@@ -145,6 +146,13 @@ export class Relay {
       maxBodyBytes: config.server.max_message_bytes,
       clientAddress: (req) => this.#access.address(req),
     });
+    new StreamableHttp({
+      registry: this.registry,
+      logger: this.#log,
+      maxBodyBytes: config.server.max_message_bytes,
+      logBytes: config.session.max_resume_buffer_bytes,
+      maxBufferedBytes: config.session.max_buffered_bytes,
+    }).addRoutes(this.router);
     this.#http = createHttpServer<OpenedSession | undefined>(config, {
       request: (req, res, url) => this.#onRequest(req, res, url),
       checkUpgrade: (req, target, url) => this.#checkUpgrade(req, target, url),

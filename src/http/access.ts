@@ -112,13 +112,15 @@ export class AccessControl {
     res.setHeader('access-control-allow-origin', origin);
     res.setHeader('vary', 'Origin');
     // A listed page may read a 429's Retry-After (the body's retry_after_ms says the same).
-    res.setHeader('access-control-expose-headers', 'Retry-After');
+    // Mcp-Session-Id: a Streamable HTTP client reads its session id from the initialize answer.
+    res.setHeader('access-control-expose-headers', 'Retry-After, Mcp-Session-Id');
     if (req.method !== 'OPTIONS' || req.headers['access-control-request-method'] === undefined) {
       return false;
     }
     res.writeHead(204, {
       'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS',
-      'access-control-allow-headers': 'authorization, content-type',
+      'access-control-allow-headers':
+        'authorization, content-type, mcp-session-id, mcp-protocol-version, last-event-id',
       'access-control-max-age': String(CORS_MAX_AGE_S),
       'content-length': '0',
     });

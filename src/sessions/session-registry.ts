@@ -125,6 +125,14 @@ export class SessionRegistry {
     return session;
   }
 
+  /**
+   * The session whose resume token is `token`, whatever its state (Streamable HTTP uses the token
+   * as its secret Mcp-Session-Id), or undefined. Errors built from this never repeat the token.
+   */
+  byToken(token: string): Session | undefined {
+    return this.#tokens.find(token);
+  }
+
   /** The relay is shutting down: from now on create() refuses with shutting_down. */
   stopAccepting(): void {
     this.#accepting = false;

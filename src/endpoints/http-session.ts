@@ -1,0 +1,193 @@
+// One Streamable HTTP session's HTTP side (docs/protocol.md, "Streamable HTTP"): the SessionSink
+// of its Session, attached for the session's whole life. Every server message is routed to one
+// stream (StreamRouter), logged with its event id (EventLog, byte-bounded) and written to the
+// connection that stream has now, if any: a POST's SSE answer, a GET resuming it, or the
+// standalone GET stream. A stream without a connection keeps its events in the log for a GET
+// with Last-Event-ID. A request answered as JSON gets its response as the POST's body. A dropped
+// connection cancels nothing. The Session keeps the request lifecycle (queue, deadlines, cancel).
+
+import type { ServerResponse } from 'node:http';
+import type { Reason } from '../errors.js';
+import type { Classified } from '../jsonrpc/types.js';
+import type { Logger } from '../log.js';
+import { EventLog, type LoggedEvent } from '../http/event-log.js';
+import { SSE_HEADERS, formatEventId, sseEvent, ssePriming } from '../http/sse.js';
+import { STANDALONE, StreamRouter, type ServerMessage } from '../http/stream-router.js';
+import type { Session, SessionSink } from '../sessions/session.js';
+
+export interface HttpSessionOptions {
+  /** Bytes of events kept for replay (session.max_resume_buffer_bytes). */
+  logBytes: number;
+  /** Bytes one connection may have queued unsent before it is dropped (session.max_buffered_bytes). */
+  maxBufferedBytes: number;
+  logger: Logger;
+  /** The session ended: forget it. */
+  onEnded: (session: HttpSession) => void;
+}
+
+/** A POST answered as JSON: its connection and the headers its answer carries. */
+interface JsonAnswer {
+  res: ServerResponse;
+  headers: Record<string, string>;
+}
+
+/** Reads what the router needs of a server line (the line came from the server's codec: JSON). */
+function describe(line: string): ServerMessage {
+  const m = JSON.parse(line) as {
+    id?: string | number;
+    method?: string;
+    params?: { progressToken?: unknown };
+  };
+  if (typeof m.method !== 'string') return { kind: 'response', id: m.id };
+  if (m.id !== undefined) return { kind: 'request', method: m.method };
+  return { kind: 'notification', method: m.method, progressToken: m.params?.progressToken };
+}
+
+export class HttpSession implements SessionSink {
+  readonly session: Session;
+  readonly router = new StreamRouter();
+  readonly #log: EventLog;
+  readonly #o: HttpSessionOptions;
+  /** The SSE connection of each stream that has one now (0: the standalone GET stream). */
+  readonly #live = new Map<number, ServerResponse>();
+  readonly #json = new Map<number, JsonAnswer>();
+  /** Sequence number of the last standalone event written to a GET connection. */
+  #standaloneSent = 0;
+  #ended = false;
+
+  constructor(session: Session, options: HttpSessionOptions) {
+    this.session = session;
+    this.#o = options;
+    this.#log = new EventLog(options.logBytes);
+  }
+
+  get ended(): boolean {
+    return this.#ended;
+  }
+  get hasStandalone(): boolean {
+    return this.#live.has(STANDALONE);
+  }
+  /** Events dropped from the replay log for its byte bound. */
+  get droppedEvents(): number {
+    return this.#log.dropped;
+  }
+
+  /**
+   * A POST's request(s) go to the server: `decoded` each with its `text`, answered on `res` as
+   * SSE or (one request) as JSON. The caller has checked that none of the ids is in flight.
+   */
+  post(
+    items: { decoded: Classified & { kind: 'request' }; text: string }[],
+    res: ServerResponse,
+    format: 'sse' | 'json',
+    headers: Record<string, string>,
+    priming: boolean,
+  ): void {
+    const stream = this.router.openStream(format === 'sse');
+    for (const { decoded } of items) {
+      const params = decoded.message.params as { _meta?: { progressToken?: unknown } } | undefined;
+      this.router.addRequest(stream, decoded.message.id, params?._meta?.progressToken);
+    }
+    if (format === 'sse') {
+      res.writeHead(200, { ...SSE_HEADERS, ...headers });
+      if (priming) res.write(ssePriming(formatEventId({ stream, seq: this.#log.nextSeq() })));
+      else res.flushHeaders();
+      this.#connect(stream, res);
+    } else {
+      this.#json.set(stream, { res, headers });
+      res.once('close', () => this.#json.delete(stream));
+    }
+    for (const { decoded, text } of items) this.session.handle(decoded, text);
+  }
+
+  /**
+   * A GET: the standalone stream (`from` undefined: what it has not delivered yet), or a resume of
+   * stream `stream` after event `from` (Last-Event-ID). False when there is nothing to resume.
+   */
+  openStream(
+    res: ServerResponse,
+    stream: number,
+    from: number | undefined,
+    priming: boolean,
+  ): boolean {
+    const afterSeq = from ?? (stream === STANDALONE ? this.#standaloneSent : 0);
+    const missed = this.#log.after(stream, afterSeq);
+    const live = stream === STANDALONE || this.router.isOpen(stream);
+    if (!live && missed.length === 0) return false;
+    res.writeHead(200, SSE_HEADERS);
+    if (missed.length === 0 && priming) {
+      res.write(ssePriming(formatEventId({ stream, seq: this.#log.nextSeq() })));
+    } else res.flushHeaders();
+    for (const e of missed) this.#write(res, e);
+    if (!live) {
+      res.end();
+      return true;
+    }
+    this.#connect(stream, res);
+    return true;
+  }
+
+  /** Ends the session (DELETE): its requests in flight are answered, its process stopped. */
+  end(): Promise<void> {
+    return this.session.close('session_closed');
+  }
+
+  // --- SessionSink ---
+
+  send(line: string): void {
+    if (this.#ended) return;
+    const route = this.router.route(describe(line), this.#live.has(STANDALONE));
+    const json = this.#json.get(route.stream);
+    if (json !== undefined) {
+      this.#json.delete(route.stream);
+      const { res, headers } = json;
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(line),
+        'cache-control': 'no-store',
+        ...headers,
+      });
+      res.end(line);
+      return;
+    }
+    const event = this.#log.append(route.stream, line);
+    const res = this.#live.get(route.stream);
+    if (res !== undefined) this.#write(res, event);
+    if (route.ends && res !== undefined) {
+      this.#live.delete(route.stream);
+      res.end();
+    }
+  }
+
+  closed(reason: Reason, message: string): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#o.logger.debug({ reason, message }, 'streamable HTTP session ended');
+    for (const res of this.#live.values()) res.end();
+    this.#live.clear();
+    for (const { res } of this.#json.values()) res.destroy();
+    this.#json.clear();
+    this.#log.clear();
+    this.#o.onEnded(this);
+  }
+
+  // --- connections ---
+
+  /** `res` is now the connection of `stream` (a previous one is ended: one per stream). */
+  #connect(stream: number, res: ServerResponse): void {
+    const previous = this.#live.get(stream);
+    this.#live.set(stream, res);
+    previous?.end();
+    res.once('close', () => {
+      if (this.#live.get(stream) === res) this.#live.delete(stream);
+    });
+  }
+
+  #write(res: ServerResponse, event: LoggedEvent): void {
+    if (res.destroyed) return;
+    res.write(sseEvent(formatEventId(event), event.data));
+    if (event.stream === STANDALONE) this.#standaloneSent = event.seq;
+    // A client that does not read: drop its connection (it may resume from the log), never grow.
+    if (res.writableLength > this.#o.maxBufferedBytes) res.destroy();
+  }
+}
