@@ -1,6 +1,6 @@
-// `mcpmux loadtest --mode http` against a real Streamable HTTP endpoint: supergateway 4
+// `mcpmux loadtest --mode http` against real Streamable HTTP endpoints: supergateway 4
 // (`--outputTransport streamableHttp --stateful`, one fixture server per session, answers as SSE)
-// in front of test/fixtures/server.mjs. Counts add up, errors are counted by reason, a refused
+// in front of test/fixtures/server.mjs, and the relay's own POST /mcp/{service}. Counts add up, errors are counted by reason, a refused
 // initialize ends the run with the HTTP reason, and every session is DELETEd at the end (its
 // server process exits while the gateway lives on).
 
@@ -11,8 +11,9 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { ConnectError } from '../../src/loadtest/connect.js';
 import { runLoad, type LoadSpec } from '../../src/loadtest/engine.js';
-import { FIXTURE_SERVER, ROOT } from '../helpers/config.js';
+import { FIXTURE_SERVER, ROOT, fixtureService } from '../helpers/config.js';
 import { serverProcesses, waitFor } from '../helpers/processes.js';
+import { startRelay, type TestRelay } from '../helpers/relay.js';
 
 const SUPERGATEWAY = join(ROOT, 'node_modules/supergateway/dist/index.js');
 const READY_MS = 15_000;
@@ -147,5 +148,36 @@ describe('loadtest --mode http without a server', () => {
     const port = await freePort();
     const err = await connectError(runLoad(spec(`http://127.0.0.1:${port}/mcp`)));
     expect(err.reason).to.equal('connect_failed');
+  });
+});
+
+describe('loadtest --mode http against the relay (POST /mcp/{service})', function () {
+  this.timeout(60_000);
+  let relay: TestRelay;
+
+  before(async () => {
+    relay = await startRelay({ fixture: fixtureService() });
+  });
+  after(async () => {
+    await relay.close();
+  });
+
+  it('drives 2 sessions for exactly 60 requests, all answered, then DELETEs both', async () => {
+    const r = await runLoad(spec(`${relay.url}/mcp/fixture`, { requests: 60, inFlight: 4 }));
+    expect(r.ok).to.equal(60);
+    expect(r.errors).to.deep.equal({});
+    expect(r.unfinished).to.equal(0);
+    expect(r.latencyMs.count).to.equal(60);
+    // DELETE ended both sessions: no server of theirs is left (the relay stays up)
+    await waitFor(
+      () => serverProcesses('/test/fixtures/server.mjs').length === 0,
+      10_000,
+      'the sessions’ servers to exit after DELETE',
+    );
+  });
+
+  it('refuses an unknown service with the relay reason', async () => {
+    const err = await connectError(runLoad(spec(`${relay.url}/mcp/nope`)));
+    expect(err.reason).to.equal('unknown_service');
   });
 });
