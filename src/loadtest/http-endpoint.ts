@@ -200,9 +200,10 @@ class HttpSession implements Endpoint {
     } catch {
       // not JSON: the status says it
     }
-    this.#fail(id, reason, `HTTP ${status}: ${body.slice(0, 200)}`);
-    // 404 for a session id the server issued: the session is gone, nothing more can be sent on it.
+    // 404 for a session id the server issued: the session is gone, nothing more can be sent on
+    // it; every request outstanding on it (this one too) fails with the reason, as on a close.
     if (status === 404 && this.#sessionId !== undefined) this.#sink.closed(reason);
+    else this.#fail(id, reason, `HTTP ${status}: ${body.slice(0, 200)}`);
   }
 
   /** Hands a failed request back to the driver as an error answer (or a fault, without an id). */

@@ -176,6 +176,15 @@ describe('loadtest --mode http against the relay (POST /mcp/{service})', functio
     );
   });
 
+  it('a session the relay ended (its server crashed) is closed by the 404 that follows', async () => {
+    const crash = { params: { name: 'crash', arguments: {} }, connections: 1, inFlight: 1 };
+    const r = await runLoad(spec(`${relay.url}/mcp/fixture`, { ...crash, requests: 10 }));
+    // the call that crashed it, then the next POST: 404 unknown_session, and nothing more is sent
+    expect(r.errors).to.deep.equal({ upstream_exited: 1, unknown_session: 1 });
+    expect(r.ok).to.equal(0);
+    expect(r.unfinished).to.equal(0);
+  });
+
   it('refuses an unknown service with the relay reason', async () => {
     const err = await connectError(runLoad(spec(`${relay.url}/mcp/nope`)));
     expect(err.reason).to.equal('unknown_service');
