@@ -120,6 +120,7 @@ export class HttpSession implements SessionSink {
     } else res.flushHeaders();
     for (const e of missed) this.#write(res, e);
     if (!live) {
+      res.once('finish', () => this.#log.forget(stream));
       res.end();
       return true;
     }
@@ -155,6 +156,8 @@ export class HttpSession implements SessionSink {
     if (res !== undefined) this.#write(res, event);
     if (route.ends && res !== undefined) {
       this.#live.delete(route.stream);
+      // Handed to the kernel whole: the stream needs no replay any more (a resume → 404).
+      res.once('finish', () => this.#log.forget(route.stream));
       res.end();
     }
   }

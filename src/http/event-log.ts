@@ -14,7 +14,7 @@ export interface LoggedEvent {
 
 export class EventLog {
   readonly #maxBytes: number;
-  readonly #events: LoggedEvent[] = [];
+  #events: LoggedEvent[] = [];
   /** Index of the oldest live entry in #events (entries before it are dropped, compacted lazily). */
   #head = 0;
   #bytes = 0;
@@ -66,6 +66,18 @@ export class EventLog {
       if (e.stream === stream && e.seq > afterSeq) out.push(e);
     }
     return out;
+  }
+
+  /** Forgets the events of `stream` (it ended and its connection took them all). */
+  forget(stream: number): void {
+    const kept: LoggedEvent[] = [];
+    for (let i = this.#head; i < this.#events.length; i++) {
+      const e = this.#events[i]!;
+      if (e.stream === stream) this.#bytes -= e.bytes;
+      else kept.push(e);
+    }
+    this.#events = kept;
+    this.#head = 0;
   }
 
   /** Forgets every event (the session ended). */
