@@ -54,7 +54,7 @@ import { shebangNodeFlags } from './bench/relay-flags.js';
 import { median } from './bench/rest-load.js';
 import { descendantTicks, microsPerRequest, ownTicks } from './bench/proc-cpu.js';
 import { measurePriority, priorityTable, type PriorityRow } from './bench/priority-bench.js';
-import { measureHttpPath, servesStreamableHttp, skipped } from './bench/http-bench.js';
+import { measureGatewayHttp, measureRelayHttp } from './bench/http-bench.js';
 import { httpTable, type HttpResults } from './bench/http-report.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -456,28 +456,12 @@ async function measurePath(target: Target): Promise<BenchPath> {
   return { w1: await measure(target, 1), w32: await measure(target, 32) };
 }
 
-const httpDeps = { measurePath, measureCpu: (t: Target, pid: number) => measureCpu(t, pid, false) };
-
-/** The relay's POST /mcp/echo (when this build serves it), measured on a running relay. */
-async function measureRelayHttp(relay: RelayProcess): Promise<HttpResults['relay']> {
-  const url = `${relay.httpUrl}/mcp/echo`;
-  const missing = await servesStreamableHttp(url);
-  if (missing !== undefined) {
-    log(`  http   relay ${url}: not measured (${missing})`);
-    return skipped(missing);
-  }
-  return measureHttpPath(url, relay.pid, httpDeps);
-}
-
-/** supergateway --outputTransport streamableHttp --stateful, started, measured and stopped. */
-async function measureGatewayHttp(): Promise<HttpResults['supergateway']> {
-  const gateway = await startSupergateway('streamableHttp');
-  try {
-    return await measureHttpPath(gateway.url, gateway.pid, httpDeps);
-  } finally {
-    await gateway.stop();
-  }
-}
+const httpDeps = {
+  measurePath,
+  measureCpu: (t: Target, pid: number) => measureCpu(t, pid, false),
+  startGateway: () => startSupergateway('streamableHttp'),
+  log,
+};
 
 async function main(): Promise<void> {
   if (flags.help === true) {
@@ -497,9 +481,11 @@ async function main(): Promise<void> {
   );
   if (flags['only-http'] === true) {
     const relay = await startRelay({});
-    const http = { relay: await measureRelayHttp(relay) } as HttpResults;
+    const http = {
+      relay: await measureRelayHttp(relay.httpUrl, relay.pid, httpDeps),
+    } as HttpResults;
     await relay.stop();
-    http.supergateway = await measureGatewayHttp();
+    http.supergateway = await measureGatewayHttp(httpDeps);
     const head = `machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}`;
     process.stdout.write(
       flags.json === true
@@ -546,13 +532,13 @@ async function main(): Promise<void> {
     serverCommand: [process.execPath, FIXTURE],
     log,
   });
-  const http = { relay: await measureRelayHttp(relay) } as HttpResults;
+  const http = { relay: await measureRelayHttp(relay.httpUrl, relay.pid, httpDeps) } as HttpResults;
   await relay.stop();
   const gateway = await startSupergateway();
   results.supergateway = await measurePath({ mode: 'raw', url: gateway.url });
   await cpuCells('supergateway', { mode: 'raw', url: gateway.url }, gateway.pid);
   await gateway.stop();
-  http.supergateway = await measureGatewayHttp();
+  http.supergateway = await measureGatewayHttp(httpDeps);
 
   log('memory: opening 200 sessions on a fresh relay');
   const memory = await measureSessionMemory(200);

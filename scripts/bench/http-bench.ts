@@ -6,12 +6,15 @@
 
 import type { Target } from '../../src/loadtest/engine.js';
 import type { BenchPath, CpuCell } from './bench-report.js';
-import type { HttpPathResult, HttpSkipped } from './http-report.js';
+import type { HttpPathResult, HttpResults, HttpSkipped } from './http-report.js';
 
 export interface HttpBenchDeps {
   measurePath(target: Target): Promise<BenchPath>;
   /** CPU per request at 32 in flight; `pid` is the relay's or supergateway's. */
   measureCpu(target: Target, pid: number): Promise<CpuCell>;
+  /** Starts supergateway --outputTransport streamableHttp --stateful; its endpoint URL. */
+  startGateway(): Promise<{ url: string; pid: number; stop(): Promise<void> }>;
+  log(line: string): void;
 }
 
 const PROBE_MS = 10_000;
@@ -25,6 +28,33 @@ export async function measureHttpPath(
   const target: Target = { mode: 'http', url };
   const { w1, w32 } = await deps.measurePath(target);
   return { w1, w32, cpu: await deps.measureCpu(target, pid) };
+}
+
+/** The relay's POST /mcp/echo on a running relay, or why this build cannot be measured. */
+export async function measureRelayHttp(
+  relayUrl: string,
+  pid: number,
+  deps: HttpBenchDeps,
+): Promise<HttpResults['relay']> {
+  const url = `${relayUrl}/mcp/echo`;
+  const missing = await servesStreamableHttp(url);
+  if (missing !== undefined) {
+    deps.log(`  http   relay ${url}: not measured (${missing})`);
+    return skipped(missing);
+  }
+  return measureHttpPath(url, pid, deps);
+}
+
+/** supergateway streamableHttp --stateful: started, measured and stopped. */
+export async function measureGatewayHttp(
+  deps: HttpBenchDeps,
+): Promise<HttpResults['supergateway']> {
+  const gateway = await deps.startGateway();
+  try {
+    return await measureHttpPath(gateway.url, gateway.pid, deps);
+  } finally {
+    await gateway.stop();
+  }
 }
 
 /**
