@@ -8,12 +8,17 @@
 
 import type { ServerResponse } from 'node:http';
 import type { Reason } from '../errors.js';
-import type { Classified } from '../jsonrpc/types.js';
+import type { Classified, JsonRpcId } from '../jsonrpc/types.js';
 import type { Logger } from '../log.js';
 import { EventLog, type LoggedEvent } from '../http/event-log.js';
 import { SSE_HEADERS, formatEventId, sseEvent, ssePriming } from '../http/sse.js';
 import { STANDALONE, StreamRouter, type ServerMessage } from '../http/stream-router.js';
 import type { Session, SessionSink } from '../sessions/session.js';
+import { sendText } from '../http/http-server.js';
+import { primes } from '../http/mcp-http.js';
+
+/** The `retry` a priming event gives: how long a client waits before it resumes a dropped stream. */
+export const SSE_RETRY_MS = 500;
 
 export interface HttpSessionOptions {
   /** Bytes of events kept for replay (session.max_resume_buffer_bytes). */
@@ -67,6 +72,17 @@ export class HttpSession implements SessionSink {
   get hasStandalone(): boolean {
     return this.#live.has(STANDALONE);
   }
+  /**
+   * True when SSE streams of this session start with a priming event: the request's
+   * MCP-Protocol-Version or the revision the session negotiated at initialize is 2025-11-25 or later
+   * (a raw request may name an older served revision inside a 2025-11-25 session).
+   */
+  primes(requestVersion: string): boolean {
+    const negotiated = (this.session.initializeResult as { protocolVersion?: unknown } | undefined)
+      ?.protocolVersion;
+    return primes(requestVersion) || (typeof negotiated === 'string' && primes(negotiated));
+  }
+
   /** Events dropped from the replay log for its byte bound. */
   get droppedEvents(): number {
     return this.#log.dropped;
@@ -90,7 +106,7 @@ export class HttpSession implements SessionSink {
     }
     if (format === 'sse') {
       res.writeHead(200, { ...SSE_HEADERS, ...headers });
-      if (priming) res.write(ssePriming(formatEventId({ stream, seq: this.#log.nextSeq() })));
+      if (priming) res.write(this.#priming(stream));
       else res.flushHeaders();
       this.#connect(stream, res);
     } else {
@@ -116,7 +132,7 @@ export class HttpSession implements SessionSink {
     if (!live && missed.length === 0) return false;
     res.writeHead(200, SSE_HEADERS);
     if (missed.length === 0 && priming) {
-      res.write(ssePriming(formatEventId({ stream, seq: this.#log.nextSeq() })));
+      res.write(this.#priming(stream));
     } else res.flushHeaders();
     for (const e of missed) this.#write(res, e);
     if (!live) {
@@ -126,6 +142,29 @@ export class HttpSession implements SessionSink {
     }
     this.#connect(stream, res);
     return true;
+  }
+
+  /**
+   * The client cancelled request `id`: no response will come (the Session drops a late one), so
+   * its stream ends now — an SSE stream is closed, a JSON answer is 204 with no body.
+   */
+  cancelled(id: JsonRpcId): void {
+    const route = this.router.cancel(id);
+    if (route === undefined || !route.ends) return;
+    const json = this.#json.get(route.stream);
+    if (json !== undefined) {
+      this.#json.delete(route.stream);
+      json.res.writeHead(204, json.headers);
+      json.res.end();
+      return;
+    }
+    const res = this.#live.get(route.stream);
+    this.#live.delete(route.stream);
+    if (res === undefined) this.#log.forget(route.stream);
+    else {
+      res.once('finish', () => this.#log.forget(route.stream));
+      res.end();
+    }
   }
 
   /** Ends the session (DELETE): its requests in flight are answered, its process stopped. */
@@ -141,14 +180,7 @@ export class HttpSession implements SessionSink {
     const json = this.#json.get(route.stream);
     if (json !== undefined) {
       this.#json.delete(route.stream);
-      const { res, headers } = json;
-      res.writeHead(200, {
-        'content-type': 'application/json',
-        'content-length': Buffer.byteLength(line),
-        'cache-control': 'no-store',
-        ...headers,
-      });
-      res.end(line);
+      sendText(json.res, 200, line, 'application/json', json.headers);
       return;
     }
     const event = this.#log.append(route.stream, line);
@@ -184,6 +216,11 @@ export class HttpSession implements SessionSink {
     res.once('close', () => {
       if (this.#live.get(stream) === res) this.#live.delete(stream);
     });
+  }
+
+  /** A priming event of `stream`: an id of its own, and the reconnect delay (SSE_RETRY_MS). */
+  #priming(stream: number): string {
+    return ssePriming(formatEventId({ stream, seq: this.#log.nextSeq() }), SSE_RETRY_MS);
   }
 
   #write(res: ServerResponse, event: LoggedEvent): void {

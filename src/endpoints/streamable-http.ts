@@ -17,7 +17,7 @@ import { McpmuxError, REASONS, errorResponse } from '../errors.js';
 import { decodeMessage } from '../jsonrpc/codec.js';
 import type { Classified, JsonRpcId } from '../jsonrpc/types.js';
 import type { Logger } from '../log.js';
-import { readBody, refusalHeaders } from '../http/http-server.js';
+import { readBody, refusalHeaders, sendText } from '../http/http-server.js';
 import {
   acceptsEventStream,
   answerFormat,
@@ -50,14 +50,8 @@ const NAME = '/mcp/{service}';
 
 /** Answers with a JSON-RPC error (with `id` when known) and the reason's HTTP status. */
 function sendRpcError(res: ServerResponse, err: McpmuxError, id?: JsonRpcId): void {
-  const body = errorResponse(id, err);
-  res.writeHead(REASONS[err.reason].httpStatus, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(body),
-    'cache-control': 'no-store',
-    ...refusalHeaders(err),
-  });
-  res.end(body);
+  const status = REASONS[err.reason].httpStatus;
+  sendText(res, status, errorResponse(id, err), 'application/json', refusalHeaders(err));
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
@@ -130,11 +124,16 @@ export class StreamableHttp {
     if (hs === undefined) return sendRpcError(res, unknownSession());
     if (decoded.kind !== 'request') {
       hs.session.handle(decoded, text);
+      if (decoded.kind === 'notification' && decoded.message.method === 'notifications/cancelled') {
+        const params = decoded.message.params as { requestId?: unknown } | undefined;
+        const target = params?.requestId;
+        if (typeof target === 'string' || typeof target === 'number') hs.cancelled(target);
+      }
       res.writeHead(202, { 'content-length': '0' });
       res.end();
       return;
     }
-    this.#request(hs, req, res, decoded, text, {}, primes(version));
+    this.#request(hs, req, res, decoded, text, {}, hs.primes(version));
   };
 
   async #initialize(
@@ -189,6 +188,11 @@ export class StreamableHttp {
   }
 
   readonly #get = (req: IncomingMessage, res: ServerResponse, _u: URL, [service]: string[]) => {
+    if (req.method === 'HEAD') {
+      // A HEAD would open the GET stream and swallow its messages: there is nothing to HEAD.
+      const why = 'HEAD is not served on an MCP endpoint: GET opens its event stream';
+      return sendRpcError(res, new McpmuxError('method_not_allowed', why));
+    }
     const version = requestVersion(req.headers['mcp-protocol-version']);
     if (version instanceof McpmuxError) return sendRpcError(res, version);
     if (!acceptsEventStream(req.headers.accept)) return sendRpcError(res, notAcceptable());
@@ -207,7 +211,7 @@ export class StreamableHttp {
       return sendRpcError(res, new McpmuxError('stream_conflict', why));
     }
     const stream = from?.stream ?? STANDALONE;
-    if (!hs.openStream(res, stream, from?.seq, primes(version))) {
+    if (!hs.openStream(res, stream, from?.seq, hs.primes(version))) {
       const why = `stream ${stream} has ended and nothing of it is left to replay`;
       return sendRpcError(res, new McpmuxError('not_found', why));
     }

@@ -8,6 +8,7 @@
 //                                        when exactly one request is in flight, its stream; else
 //                                        the GET stream if one is open; else the oldest request's
 //   everything else (list_changed, resources/updated, cancelled, …) → the GET stream
+// A request the client cancels gets no response (MCP): its stream ends at the cancel.
 // A request answered as JSON (its client did not accept SSE) has a stream that takes only its
 // response: what would go to it goes to the GET stream instead. PURE: no I/O.
 
@@ -97,6 +98,15 @@ export class StreamRouter {
       case 'request':
         return this.#related(standaloneOpen);
     }
+  }
+
+  /**
+   * The client cancelled request `id` (notifications/cancelled): it will get no response, so it
+   * settles now. Its route, or undefined when it was not in flight.
+   */
+  cancel(id: JsonRpcId): Route | undefined {
+    if (!this.#pending.has(id)) return undefined;
+    return this.#settle(id);
   }
 
   #settle(id: JsonRpcId | undefined): Route {

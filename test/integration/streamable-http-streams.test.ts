@@ -99,6 +99,27 @@ describe('Streamable HTTP streams and lifecycle', function () {
     });
   });
 
+  describe('cancellation', () => {
+    it("notifications/cancelled reaches the server and ends the request's stream (no response)", async () => {
+      const id = await t.init();
+      const token = { progressToken: 'c' };
+      const answer = await t.post(id, toolCall(1, 'progress', { steps: 1000, ms: 20 }, token));
+      expect((await answer.next()).message.method).to.equal('notifications/progress');
+      const cancel = {
+        jsonrpc: '2.0',
+        method: 'notifications/cancelled',
+        params: { requestId: 1, reason: 'test' },
+      };
+      expect((await t.post(id, cancel)).status).to.equal(202);
+      await answer.ended();
+      const ids = await untilResponse(await t.post(id, toolCall(2, 'cancelled-ids')), 2);
+      expect(resultText(ids.at(-1))).to.equal('[1]');
+      // The id is free again.
+      const again = await untilResponse(await t.post(id, toolCall(1, 'echo', { text: 'r' })), 1);
+      expect(resultText(again.at(-1))).to.equal('r');
+    });
+  });
+
   describe('resume', () => {
     it('a POST stream dropped before its response is replayed by GET with Last-Event-ID, alone', async () => {
       const id = await t.init();
@@ -157,6 +178,28 @@ describe('Streamable HTTP streams and lifecycle', function () {
       const stream = await t.get(id, {}, 'idle');
       await stream.ended(10_000); // the session ended: its GET stream is closed
       expect((await t.post(id, toolCall(1, 'echo', {}), 'idle')).status).to.equal(404);
+    });
+  });
+
+  describe('shutdown', () => {
+    it('relay shutdown answers requests in flight with shutting_down and ends every stream', async () => {
+      const own = await startRelay({ fx: fixtureService() }, { server: { shutdown_grace: 0 } });
+      const mine = new McpHttpTester(() => own.url);
+      try {
+        const id = await mine.init();
+        const stream = await mine.get(id);
+        const answer = await mine.post(id, toolCall(1, 'slow', { ms: 20_000 }));
+        await answer.nextEvent(); // priming: the call is on its way
+        await own.close();
+        const [message] = await untilResponse(answer, 1);
+        expect(message.error.data.reason).to.equal('shutting_down');
+        await answer.ended();
+        await stream.ended();
+      } finally {
+        mine.opened.length = 0; // nothing left to DELETE
+        await mine.cleanup();
+        await own.close();
+      }
     });
   });
 });

@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { fixtureService } from '../helpers/config.js';
 import { waitFor } from '../helpers/processes.js';
 import { startRelay, type TestRelay } from '../helpers/relay.js';
-import { ACCEPT_BOTH, McpHttpTester, jsonOf } from '../helpers/sse-client.js';
+import { ACCEPT_BOTH, INITIALIZE, McpHttpTester, jsonOf } from '../helpers/sse-client.js';
 import { toolCall } from '../helpers/jsonrpc.js';
 
 const BOTH = ACCEPT_BOTH;
@@ -20,7 +20,10 @@ describe('Streamable HTTP at the HTTP level', function () {
   const get = t.get.bind(t);
 
   before(async () => {
-    relay = await startRelay({ fx: fixtureService(), limited: fixtureService() });
+    relay = await startRelay(
+      { fx: fixtureService(), limited: fixtureService() },
+      { server: { max_message_bytes: 64 * 1024 } },
+    );
   });
   after(async () => {
     await relay.close();
@@ -77,6 +80,15 @@ describe('Streamable HTTP at the HTTP level', function () {
       });
       expect(plain.status).to.equal(415);
     });
+  });
+
+  it('a body over max_message_bytes → 413; HEAD → 405', async () => {
+    const id = await init();
+    const big = await post(id, toolCall(1, 'echo', { text: 'x'.repeat(70 * 1024) }));
+    expect(big.status).to.equal(413);
+    expect((await jsonOf(big)).error.data.reason).to.equal('message_too_large');
+    const head = await send('fx', { method: 'HEAD', headers: { 'mcp-session-id': id } });
+    expect(head.status).to.equal(405);
   });
 
   describe('sessions', () => {
@@ -142,13 +154,33 @@ describe('Streamable HTTP at the HTTP level', function () {
         body: toolCall(1, 'echo', {}),
       });
       expect(bad.status).to.equal(400);
+      // A 2025-03-26 session (initialize said so, no version header): no priming event.
+      const oldInit = {
+        ...INITIALIZE,
+        params: { ...INITIALIZE.params, protocolVersion: '2025-03-26' },
+      };
+      const opened = await send('fx', { method: 'POST', headers: { accept: BOTH }, body: oldInit });
+      const oldId = opened.headers['mcp-session-id'] as string;
+      t.opened.push({ service: 'fx', id: oldId });
+      expect((await opened.nextEvent()).data).to.not.equal('');
       const old = await send('fx', {
         method: 'POST',
-        headers: { accept: BOTH, 'mcp-session-id': id },
+        headers: { accept: BOTH, 'mcp-session-id': oldId },
         body: toolCall(2, 'echo', { text: 'old' }),
       });
-      const first = await old.nextEvent(); // 2025-03-26: no priming event
+      const first = await old.nextEvent();
       expect(JSON.parse(first.data).result.content[0].text).to.equal('old');
+    });
+
+    it('in a 2025-11-25 session even a request naming 2025-03-26 gets a priming event with retry', async () => {
+      const id = await init();
+      const answer = await send('fx', {
+        method: 'POST',
+        headers: { accept: BOTH, 'mcp-session-id': id, 'mcp-protocol-version': '2025-03-26' },
+        body: toolCall(1, 'echo', { text: 'p' }),
+      });
+      const text = await answer.body();
+      expect(text).to.match(/^id: \d+-\d+\nretry: \d+\ndata: \n\n/);
     });
   });
 });

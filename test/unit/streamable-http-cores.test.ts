@@ -160,6 +160,16 @@ describe('Streamable HTTP cores', function () {
       expect(r.route(log, true).stream).to.equal(b);
     });
 
+    it('a cancelled request settles at once; a late response goes nowhere near its stream', () => {
+      const r = new StreamRouter();
+      const s = r.openStream(true);
+      r.addRequest(s, 1, undefined);
+      expect(r.cancel(1)).to.deep.equal({ stream: s, ends: true });
+      expect(r.has(1)).to.equal(false);
+      expect(r.cancel(1)).to.equal(undefined);
+      expect(r.route(response(1), false).stream).to.equal(STANDALONE);
+    });
+
     it('a JSON-answered request takes only its response: the rest goes to the GET stream', () => {
       const r = new StreamRouter();
       const j = r.openStream(false);
