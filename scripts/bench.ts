@@ -1,5 +1,5 @@
 // npm run bench [-- --json] [-- --profile] [-- --duration S] [-- --warmup S] [-- --repeat N]
-//                [-- --write-per-message]
+//                [-- --write-per-message] [-- --only-http]
 //
 // In one run, the same pipelined `tools/call echo` load against the same fixture echo server
 // (test/fixtures/server.mjs), four ways: directly over stdio (the limit), through the relay's
@@ -17,6 +17,10 @@
 // measured window, from /proc (relay or supergateway; their servers; this generator).
 // Then the REST path at 8 and 32 clients with the servers at the relay's own CPU priority and at
 // the default lower one (sandbox.nice/sched); --only-priority runs just that comparison.
+// Streamable HTTP (scripts/bench/http-bench.ts): the relay's POST /mcp/echo and supergateway
+// --outputTransport streamableHttp --stateful (one server per session, as the relay), each at 1 and
+// 32 in flight on one session and CPU per request at 32, driven by `loadtest --mode http`'s engine;
+// a relay without the endpoint is reported as not measured. --only-http runs just that part.
 // Everything it starts is stopped on exit, on error and on Ctrl-C. Never part of `npm test`.
 
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -50,6 +54,8 @@ import { shebangNodeFlags } from './bench/relay-flags.js';
 import { median } from './bench/rest-load.js';
 import { descendantTicks, microsPerRequest, ownTicks } from './bench/proc-cpu.js';
 import { measurePriority, priorityTable, type PriorityRow } from './bench/priority-bench.js';
+import { measureGatewayHttp, measureRelayHttp } from './bench/http-bench.js';
+import { httpTable, type HttpResults } from './bench/http-report.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const FIXTURE = join(ROOT, 'test/fixtures/server.mjs');
@@ -204,17 +210,33 @@ function freePort(): Promise<number> {
   });
 }
 
-/** supergateway --stdio "<node> fixture" --outputTransport ws, quiet, on a free port. */
-async function startSupergateway(): Promise<{ wsUrl: string; pid: number; stop(): Promise<void> }> {
+/**
+ * supergateway --stdio "<node> fixture" --outputTransport ws (or streamableHttp --stateful: one
+ * server process per session, as the relay), quiet, on a free port.
+ */
+async function startSupergateway(
+  output: 'ws' | 'streamableHttp' = 'ws',
+): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
   const port = await freePort();
   const args = [SUPERGATEWAY, '--stdio', `${process.execPath} ${FIXTURE}`];
-  args.push('--outputTransport', 'ws', '--port', String(port), '--logLevel', 'none');
+  args.push('--outputTransport', output, '--port', String(port), '--logLevel', 'none');
+  if (output === 'streamableHttp') args.push('--stateful', '--healthEndpoint', '/healthz');
   // stdin stays open: supergateway exits when it closes. Its own group, so a stop reaches it all.
   const child = spawn(process.execPath, args, {
     stdio: ['pipe', 'ignore', 'inherit'],
     detached: true,
   });
   const stop = track(child, true);
+  if (output === 'streamableHttp') {
+    const base = `http://127.0.0.1:${port}`;
+    await until('supergateway', child, () =>
+      fetch(`${base}/healthz`).then(
+        (r) => (r.ok ? true : undefined),
+        () => undefined,
+      ),
+    );
+    return { url: `${base}/mcp`, pid: child.pid!, stop };
+  }
   const wsUrl = `ws://127.0.0.1:${port}/message`;
   await until('supergateway', child, async () => {
     const ws = new WebSocket(wsUrl);
@@ -225,7 +247,7 @@ async function startSupergateway(): Promise<{ wsUrl: string; pid: number; stop()
     ws.terminate();
     return ok ? true : undefined;
   });
-  return { wsUrl, pid: child.pid!, stop };
+  return { url: wsUrl, pid: child.pid!, stop };
 }
 
 /** A /mcp session, initialized and warm (one echo call answered). */
@@ -316,6 +338,7 @@ const { values: flags } = parseArgs({
     repeat: { type: 'string', default: '1' },
     'write-per-message': { type: 'boolean' },
     'only-priority': { type: 'boolean' },
+    'only-http': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -413,7 +436,8 @@ async function measureCpuOnce(target: Target, relayPid: number, perMessage: bool
     generator: per('generator'),
     requests,
   };
-  const writes = perMessage ? 'per-message' : 'coalesced  ';
+  const writes =
+    target.mode === 'http' ? 'POST each  ' : perMessage ? 'per-message' : 'coalesced  ';
   log(`  cpu ${target.mode.padEnd(6)} ${writes} ${JSON.stringify(cell)}`);
   return cell;
 }
@@ -432,6 +456,13 @@ async function measurePath(target: Target): Promise<BenchPath> {
   return { w1: await measure(target, 1), w32: await measure(target, 32) };
 }
 
+const httpDeps = {
+  measurePath,
+  measureCpu: (t: Target, pid: number) => measureCpu(t, pid, false),
+  startGateway: () => startSupergateway('streamableHttp'),
+  log,
+};
+
 async function main(): Promise<void> {
   if (flags.help === true) {
     process.stdout.write(readFileSync(import.meta.filename, 'utf8').split('\n\n')[0]! + '\n');
@@ -448,6 +479,22 @@ async function main(): Promise<void> {
   log(
     `bench: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}; ${durationMs / 1000} s per cell after ${warmupMs / 1000} s warm-up`,
   );
+  if (flags['only-http'] === true) {
+    const relay = await startRelay({});
+    const http = {
+      relay: await measureRelayHttp(relay.httpUrl, relay.pid, httpDeps),
+    } as HttpResults;
+    await relay.stop();
+    http.supergateway = await measureGatewayHttp(httpDeps);
+    const head = `machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}`;
+    process.stdout.write(
+      flags.json === true
+        ? JSON.stringify({ http, machine }) + '\n'
+        : `${head}\nload: tools/call echo, ${durationMs / 1000} s per cell after ` +
+            `${warmupMs / 1000} s warm-up, best of ${repeat}\n\n${httpTable(http)}\n`,
+    );
+    return;
+  }
   const priority: PriorityRow[] = [];
   for (const [label, p] of [
     ['relay priority (nice 0, other)', { nice: 0, sched: 'other' }],
@@ -485,11 +532,13 @@ async function main(): Promise<void> {
     serverCommand: [process.execPath, FIXTURE],
     log,
   });
+  const http = { relay: await measureRelayHttp(relay.httpUrl, relay.pid, httpDeps) } as HttpResults;
   await relay.stop();
   const gateway = await startSupergateway();
-  results.supergateway = await measurePath({ mode: 'raw', url: gateway.wsUrl });
-  await cpuCells('supergateway', { mode: 'raw', url: gateway.wsUrl }, gateway.pid);
+  results.supergateway = await measurePath({ mode: 'raw', url: gateway.url });
+  await cpuCells('supergateway', { mode: 'raw', url: gateway.url }, gateway.pid);
   await gateway.stop();
+  http.supergateway = await measureGatewayHttp(httpDeps);
 
   log('memory: opening 200 sessions on a fresh relay');
   const memory = await measureSessionMemory(200);
@@ -511,7 +560,7 @@ async function main(): Promise<void> {
       writes: writePerMessage ? 'per_message' : 'coalesced',
     };
     process.stdout.write(
-      JSON.stringify({ ...results, cpu, rest, priority, memory, machine, load }) + '\n',
+      JSON.stringify({ ...results, cpu, http, rest, priority, memory, machine, load }) + '\n',
     );
   } else {
     process.stdout.write(
@@ -524,6 +573,8 @@ async function main(): Promise<void> {
         benchTable(results),
         '',
         cpuTable(cpu),
+        '',
+        httpTable(http),
         '',
         `relay memory: ${memory.sessions} sessions, ${memory.rss_per_session_kb} KB RSS per session ` +
           `(${memory.rss_before_kb} KB → ${memory.rss_after_kb} KB; target < 50 KB)`,

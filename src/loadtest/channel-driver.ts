@@ -78,7 +78,7 @@ export class ChannelDriver implements ChannelSink {
   readonly #tail: string;
   /** id → send time */
   readonly #pending = new Map<number, number>();
-  #send: (text: string) => void = () => undefined;
+  #send: (text: string, id?: number) => void = () => undefined;
   #state: 'idle' | 'initializing' | 'running' | 'closed' = 'idle';
   #nextId = 1;
   #init: { resolve: () => void; reject: (err: Error) => void } | undefined;
@@ -97,7 +97,7 @@ export class ChannelDriver implements ChannelSink {
     return this.#pending.size;
   }
 
-  attach(send: (text: string) => void): void {
+  attach(send: (text: string, id?: number) => void): void {
     this.#send = send;
   }
 
@@ -121,6 +121,7 @@ export class ChannelDriver implements ChannelSink {
       };
       this.#send(
         JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: INITIALIZE_PARAMS }),
+        0,
       );
     }).then(() => {
       this.#send('{"jsonrpc":"2.0","method":"notifications/initialized"}');
@@ -200,7 +201,7 @@ export class ChannelDriver implements ChannelSink {
       const id = this.#nextId++;
       if (now >= tally.measureStartAt) tally.issued++;
       this.#pending.set(id, now);
-      this.#send(this.#head + String(id) + this.#tail);
+      this.#send(this.#head + String(id) + this.#tail, id);
       now = performance.now();
     }
   }

@@ -12,6 +12,7 @@ import { WriteBatcher } from '../util/write-batcher.js';
 export type Target =
   | { mode: 'mcp'; url: string }
   | { mode: 'raw'; url: string }
+  | { mode: 'http'; url: string }
   | { mode: 'ws'; url: string; service: string }
   | { mode: 'stdio'; command: string[] };
 
@@ -26,8 +27,11 @@ export interface ChannelSink {
 }
 
 export interface Endpoint {
-  /** One send function (a serialised JSON-RPC message) per sink, in order. */
-  readonly senders: ((text: string) => void)[];
+  /**
+   * One send function per sink, in order: a serialised JSON-RPC message, and its request id when
+   * it is a request the driver times (the HTTP transport fails that id when the POST fails).
+   */
+  readonly senders: ((text: string, id?: number) => void)[];
   close(): Promise<void>;
 }
 
@@ -60,6 +64,7 @@ export async function openEndpoint(
   options: EndpointOptions = { coalesce: true },
 ): Promise<Endpoint> {
   if (target.mode === 'stdio') return openStdio(target.command, sinks[0]!, signal, options);
+  if (target.mode === 'http') throw new Error('mode http: use openHttpEndpoint');
   const protocol = { mcp: 'mcp', ws: 'mcpmux.v1', raw: undefined }[target.mode];
   const { ws, socket } = await connect(target.url, protocol, headers, signal);
   const batch = batching(socket, options);

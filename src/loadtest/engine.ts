@@ -5,12 +5,14 @@
 import { setMaxListeners } from 'node:events';
 import { ChannelDriver, Tally } from './channel-driver.js';
 import { ConnectError, openEndpoint, type Endpoint, type Target } from './connect.js';
+import { openHttpEndpoint } from './http-endpoint.js';
 import type { HistogramSnapshot } from './histogram.js';
 
 export type { Target } from './connect.js';
 
 export interface LoadSpec {
   target: Target;
+  /** WebSocket connections, or (mode http) MCP sessions, each its own virtual client. */
   connections: number;
   /** Channels per connection (mode ws only; 1 otherwise). */
   channels: number;
@@ -148,9 +150,13 @@ async function setUp(
       () => new ChannelDriver(tally, spec.inFlight, spec.method, spec.params),
     );
     drivers.push(...own);
-    const endpoint = await openEndpoint(spec.target, own, spec.headers, abort.signal, {
-      coalesce: spec.writePerMessage !== true,
-    });
+    const { target } = spec;
+    const endpoint =
+      target.mode === 'http'
+        ? openHttpEndpoint(target.url, own[0]!, spec.headers, spec)
+        : await openEndpoint(target, own, spec.headers, abort.signal, {
+            coalesce: spec.writePerMessage !== true,
+          });
     endpoints.push(endpoint);
     own.forEach((d, i) => d.attach(endpoint.senders[i]!));
     await Promise.all(own.map((d) => d.initialize(abort.signal)));

@@ -11,16 +11,19 @@ latency percentiles (p50/p90/p99/p99.9/max) and errors by reason.
 
 Target:
       --url URL            the relay's base URL (http, https, ws or wss); for --mode raw the
-                           full WebSocket URL of any MCP-over-WebSocket endpoint
-      --service NAME       the service to drive (modes mcp and ws)
+                           full WebSocket URL of any MCP-over-WebSocket endpoint; for --mode
+                           http without --service the full URL of any Streamable HTTP endpoint
+      --service NAME       the service to drive (modes mcp and ws; http: --url + /mcp/NAME)
       --mode MODE          mcp: one /mcp/{service} socket per connection (default)
                            ws: /ws sockets carrying --channels channels each
                            raw: plain JSON-RPC frames to --url (e.g. supergateway)
+                           http: Streamable HTTP, one MCP session per connection, one POST
+                           per message (JSON or SSE answers), DELETE at the end
                            stdio: spawn --command and pipe JSON-RPC lines (no relay)
       --command CMD        stdio mode: the server command (JSON array or space-separated)
       --token TOKEN        send "Authorization: Bearer TOKEN" (relay auth_token)
 Load:
-      --connections N      WebSocket connections (default 1)
+      --connections N      WebSocket connections, or HTTP sessions (default 1)
       --channels N         channels per /ws connection (default 1; other modes: 1)
       --in-flight N        requests kept outstanding per channel (default 1)
       --duration S         seconds to measure (default 10 unless --requests is given)
@@ -55,7 +58,7 @@ export interface LoadtestOptions {
   maxErrorRate: number;
 }
 
-const MODES = ['mcp', 'ws', 'raw', 'stdio'] as const;
+const MODES = ['mcp', 'ws', 'raw', 'http', 'stdio'] as const;
 
 function int(name: string, text: string | undefined, fallback: number, max: number): number {
   if (text === undefined) return fallback;
@@ -84,6 +87,21 @@ function json(name: string, text: string | undefined): unknown {
   } catch (err) {
     throw new UsageError(`--${name} is not JSON: ${(err as Error).message}`);
   }
+}
+
+/** `http(s)://host[:port][/prefix]` → the http(s) URL of `path` under it (mode http). */
+export function httpEndpointUrl(base: string, path: string): string {
+  let url: URL;
+  try {
+    url = new URL(base);
+  } catch {
+    throw new UsageError(`--url ${JSON.stringify(base)} is not a URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new UsageError('--mode http needs an http or https --url');
+  }
+  const prefix = url.pathname.replace(/\/+$/, '');
+  return `${url.protocol}//${url.host}${path === '' ? url.pathname : prefix + path}${url.search}`;
 }
 
 /** `http(s)://host[:port][/prefix]` or `ws(s)://…` → the WebSocket URL of `path` under it. */
@@ -119,6 +137,11 @@ function target(
   }
   if (v.url === undefined) throw new UsageError(`--mode ${mode} needs --url`);
   if (mode === 'raw') return { mode, url: endpointUrl(v.url, '') };
+  if (mode === 'http') {
+    const path = v.service === undefined ? '' : `/mcp/${encodeURIComponent(v.service)}`;
+    if (v.service === '') throw new UsageError('--service must not be empty');
+    return { mode, url: httpEndpointUrl(v.url, path) };
+  }
   const service = v.service;
   if (service === undefined || service === '')
     throw new UsageError(`--mode ${mode} needs --service`);
@@ -169,6 +192,11 @@ export function parseLoadtestArgs(argv: string[]): LoadtestOptions | 'help' {
   if (!MODES.includes(mode)) throw new UsageError(`--mode must be one of ${MODES.join(', ')}`);
   const channels = int('channels', v.channels, 1, 1024);
   if (channels > 1 && mode !== 'ws') throw new UsageError('--channels needs --mode ws');
+  if (mode === 'http' && v['write-per-message'] === true) {
+    throw new UsageError(
+      '--write-per-message does not apply to --mode http (one POST per message)',
+    );
+  }
 
   if (v.tool !== undefined && (v.method !== undefined || v.params !== undefined)) {
     throw new UsageError('give --tool (with --args) or --method (with --params), not both');

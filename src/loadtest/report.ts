@@ -33,7 +33,8 @@ export function resultTable(r: LoadResult): string {
   const l = r.latencyMs;
   const lines = [
     `mcpmux loadtest  ${r.mode}  ${r.target}  ${r.method}`,
-    `  load        ${r.connections} connection(s) × ${r.channels} channel(s) × ${r.inFlight} in flight` +
+    `  load        ${r.connections} ${r.mode === 'http' ? 'session' : 'connection'}(s) × ` +
+      `${r.channels} channel(s) × ${r.inFlight} in flight` +
       (r.warmup.requests > 0 ? `, after a warm-up of ${r.warmup.requests} requests` : ''),
     `  measured    ${(r.elapsedMs / 1000).toFixed(2)} s${r.aborted ? ' (aborted)' : ''}`,
     `  requests    ${r.ok} ok, ${r.errorCount} errors` +

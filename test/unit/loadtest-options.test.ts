@@ -68,6 +68,21 @@ describe('loadtest arguments', () => {
     ).to.deep.equal({ mode: 'stdio', command: ['node', 'my server.mjs'] });
   });
 
+  it('--mode http: a Streamable HTTP endpoint URL as given, or the relay /mcp/{service} under --url', () => {
+    const full = parse(['--mode', 'http', '--url', 'http://127.0.0.1:8000/mcp?x=1']);
+    expect(full.spec.target).to.deep.equal({ mode: 'http', url: 'http://127.0.0.1:8000/mcp?x=1' });
+    const relay = parse([
+      ...['--mode', 'http', '--url', 'https://relay.example/prefix/', '--service', 'a/b'],
+      ...['--connections', '32', '--in-flight', '2', '--tool', 'echo', '--token', 't'],
+    ]);
+    expect(relay.spec.target).to.deep.equal({
+      mode: 'http',
+      url: 'https://relay.example/prefix/mcp/a%2Fb',
+    });
+    expect(relay.spec).to.include({ connections: 32, inFlight: 2, method: 'tools/call' });
+    expect(relay.spec.headers).to.deep.equal({ authorization: 'Bearer t' });
+  });
+
   it('escapes the service name in the path', () => {
     expect(endpointUrl('ws://h:1', `/mcp/${encodeURIComponent('a/b')}`)).to.equal(
       'ws://h:1/mcp/a%2Fb',
@@ -119,6 +134,19 @@ describe('loadtest arguments', () => {
       /rate/,
     ],
     ['stdio without a command', ['--mode', 'stdio'], /--command/],
+    ['http without --url', ['--mode', 'http'], /needs --url/],
+    ['http with a ws URL', ['--mode', 'http', '--url', 'ws://h/mcp'], /http or https/],
+    [
+      'http with an empty service',
+      ['--mode', 'http', '--url', 'http://h', '--service', ''],
+      /empty/,
+    ],
+    ['http with channels', ['--mode', 'http', '--url', 'http://h', '--channels', '2'], /ws/],
+    [
+      'http with --write-per-message',
+      ['--mode', 'http', '--url', 'http://h/mcp', '--write-per-message'],
+      /does not apply/,
+    ],
   ];
   for (const [what, args, message] of refused) {
     it(`refuses ${what} with a usage error`, () => {
