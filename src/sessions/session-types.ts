@@ -47,6 +47,12 @@ export interface SessionSink {
 
 export type SessionState = 'attached' | 'detached' | 'closing' | 'closed';
 
+/**
+ * How the session was opened, as GET /sessions lists it: `websocket` (/mcp/{service} upgrade, /ws),
+ * `http` (Streamable HTTP POST /mcp/{service}), `rest` (the REST API, SignalWire's routes).
+ */
+export type SessionTransport = 'websocket' | 'http' | 'rest';
+
 export interface SessionStats {
   state: SessionState;
   inflight: number;

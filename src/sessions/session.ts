@@ -26,6 +26,7 @@ import {
   type SessionSink,
   type SessionState,
   type SessionStats,
+  type SessionTransport,
   type Upstream,
 } from './session-types.js';
 import type { RequestObserver } from './request-outcome.js';
@@ -33,7 +34,7 @@ import type { RequestQueue } from './request-queue.js';
 import { ResumeBuffer } from './resume-buffer.js';
 
 export type { RequestObserver, RequestOutcome } from './request-outcome.js';
-export type { SessionSink, SessionState, SessionStats, Upstream };
+export type { SessionSink, SessionState, SessionStats, SessionTransport, Upstream };
 
 export interface SessionOptions {
   idleTimeoutMs: number;
@@ -46,11 +47,14 @@ export interface SessionOptions {
   onClosed?: (session: Session, reason: Reason) => void;
   /** Request accounting (metrics), if any. */
   observer?: RequestObserver | undefined;
+  /** How the session was opened (GET /sessions); `websocket` when not given. */
+  transport?: SessionTransport | undefined;
 }
 
 export class Session {
   readonly id: string;
   readonly client: Upstream;
+  readonly transport: SessionTransport;
   readonly createdAt = Date.now();
   lastActivity = Date.now();
   readonly #options: SessionOptions;
@@ -75,6 +79,7 @@ export class Session {
   constructor(client: Upstream, queue: RequestQueue, options: SessionOptions) {
     this.id = client.sessionId;
     this.client = client;
+    this.transport = options.transport ?? 'websocket';
     this.#options = options;
     this.#log = options.logger;
     this.#buffer = new ResumeBuffer(options.resumeBufferMessages, options.resumeBufferBytes);
