@@ -280,7 +280,7 @@ export class Session {
   #onResponse(message: JsonRpcResponse, id: JsonRpcId, line: string): void {
     if (!this.#requests.settle(id, 'error' in message, message)) return;
     if (id === this.#initializeId && this.#initializeResult === undefined) this.#rememberInit(line);
-    this.#toClient(line);
+    this.#toClient(line, { kind: 'response', message });
   }
 
   #replaceClient(): void {
@@ -302,7 +302,7 @@ export class Session {
       const token = (message.params as { progressToken?: unknown } | undefined)?.progressToken;
       if (!this.#requests.progress(token)) return;
     }
-    this.#toClient(line);
+    this.#toClient(line, { kind: 'notification', message });
   }
 
   #onServerRequest(message: JsonRpcRequest, line: string): void {
@@ -322,7 +322,7 @@ export class Session {
       this.#serverRequests.add(message.id);
       this.#requests.serverWaiting(true);
     }
-    this.#toClient(line);
+    this.#toClient(line, { kind: 'request', message });
   }
 
   /**
@@ -345,10 +345,11 @@ export class Session {
     for (const line of lines) this.#sink?.send(line);
   }
 
-  #toClient(line: string): void {
+  /** `decoded`: the server's message as its codec parsed it (SessionSink.send), when it is one. */
+  #toClient(line: string, decoded?: Classified): void {
     this.lastActivity = Date.now();
     if (this.#sink !== undefined && !this.#holding) {
-      this.#sink.send(line);
+      this.#sink.send(line, decoded);
       return;
     }
     if (this.#state !== 'detached' && !this.#holding) return;
