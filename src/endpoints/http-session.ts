@@ -38,7 +38,28 @@ interface JsonAnswer {
   headers: Record<string, string>;
 }
 
-/** Reads what the router needs of a server line (the line came from the server's codec: JSON). */
+/** What the router needs of a server message the Session has parsed already (no second parse). */
+function fromDecoded(decoded: Classified): ServerMessage {
+  switch (decoded.kind) {
+    case 'response':
+      return { kind: 'response', id: decoded.message.id };
+    case 'request':
+      return { kind: 'request', method: decoded.message.method };
+    case 'notification': {
+      const params = decoded.message.params as { progressToken?: unknown } | undefined;
+      return {
+        kind: 'notification',
+        method: decoded.message.method,
+        progressToken: params?.progressToken,
+      };
+    }
+  }
+}
+
+/**
+ * Reads what the router needs of a line that came without its parsed form (an error the relay
+ * wrote, a replayed initialize answer): rare, so parsed here. The line is JSON (the relay's own).
+ */
 function describe(line: string): ServerMessage {
   const m = JSON.parse(line) as {
     id?: string | number;
@@ -176,9 +197,10 @@ export class HttpSession implements SessionSink {
 
   // --- SessionSink ---
 
-  send(line: string): void {
+  send(line: string, decoded?: Classified): void {
     if (this.#ended) return;
-    const route = this.router.route(describe(line), this.#live.has(STANDALONE));
+    const message = decoded === undefined ? describe(line) : fromDecoded(decoded);
+    const route = this.router.route(message, this.#live.has(STANDALONE));
     const json = this.#json.get(route.stream);
     if (json !== undefined) {
       this.#json.delete(route.stream);

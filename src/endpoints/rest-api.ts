@@ -299,8 +299,9 @@ export function addRestRoutes(router: Router, deps: RestDeps): void {
 
 /**
  * GET /sessions. One entry per REST session_id: its first service's figures in SignalWire's
- * fields, and every service it uses under `services`. WebSocket sessions are listed by their
- * uuid with `transport: "websocket"`.
+ * fields, and every service it uses under `services`. Other sessions are listed by their uuid with
+ * the transport that opened them: `websocket` (/mcp/{service} upgrade, /ws) or `http` (Streamable
+ * HTTP).
  */
 export function listSessions(
   registry: SessionRegistry,
@@ -326,7 +327,7 @@ export function listSessions(
       service_name: session.serviceName,
       ...times,
       metadata: {},
-      transport: 'websocket',
+      transport: session.transport,
       state: session.state,
       services: { [session.serviceName]: { session: session.id, ...times } },
     };

@@ -179,6 +179,7 @@ export class RestSessions {
       session = await this.#registry.create(entry.service, {
         initialize: true,
         idleTimeoutMs: entry.timeoutMs,
+        transport: 'rest',
       });
     } catch (err) {
       this.#notStarted(entry);

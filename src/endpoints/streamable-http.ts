@@ -148,7 +148,7 @@ export class StreamableHttp {
     if (answerFormat(req.headers.accept) === undefined) {
       return sendRpcError(res, notAcceptable(), decoded.message.id);
     }
-    const opened = await openSession(this.#d.registry, service);
+    const opened = await openSession(this.#d.registry, service, undefined, 'http');
     if (!opened.ok) return sendRpcError(res, opened.error, decoded.message.id);
     if (res.destroyed || req.socket.destroyed) {
       abandonOpened(opened); // the client went away while its process started

@@ -63,7 +63,8 @@ export class ManagedChild extends EventEmitter<ManagedChildEvents> {
   #removal: Promise<void> | undefined;
   #stderrTail: string[] = [];
   #stderrLines = 0;
-  readonly #batch = new WriteBatcher();
+  /** Per event-loop iteration ('loop'): the requests of many HTTP connections in one write. */
+  readonly #batch = new WriteBatcher('loop');
 
   constructor(options: ManagedChildOptions) {
     super();

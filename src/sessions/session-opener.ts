@@ -4,24 +4,29 @@
 // `open` envelope (Channel.open). Both come here and get the same typed result.
 
 import { McpmuxError } from '../errors.js';
-import type { Session } from './session.js';
+import type { Session, SessionTransport } from './session.js';
 import type { SessionRegistry } from './session-registry.js';
 
 /** A session to bind to a channel (`resumed`: it existed and was detached), or why there is none. */
 export type OpenedSession =
   { ok: true; session: Session; resumed: boolean } | { ok: false; error: McpmuxError };
 
-/** Creates a session of `service`, or finds the one to resume with `resumeToken`; never throws. */
+/**
+ * Creates a session of `service` (opened by `transport`, `websocket` unless told), or finds the
+ * one to resume with `resumeToken`; never throws.
+ */
 export async function openSession(
   registry: SessionRegistry,
   service: string,
   resumeToken?: string,
+  transport?: SessionTransport,
 ): Promise<OpenedSession> {
   try {
     if (resumeToken !== undefined) {
       return { ok: true, session: registry.resumable(resumeToken, service), resumed: true };
     }
-    return { ok: true, session: await registry.create(service), resumed: false };
+    const session = await registry.create(service, transport === undefined ? {} : { transport });
+    return { ok: true, session, resumed: false };
   } catch (err) {
     const error = err instanceof McpmuxError ? err : new McpmuxError('internal_error', String(err));
     return { ok: false, error };

@@ -7,13 +7,15 @@ import type { Logger } from '../log.js';
 import type { MCPManager } from './mcp-manager.js';
 import { RequestQueue } from './request-queue.js';
 import { ResumeTokens } from './resume-tokens.js';
-import { Session, type RequestObserver } from './session.js';
+import { Session, type RequestObserver, type SessionTransport } from './session.js';
 
 export interface CreateSessionOptions {
   /** Have the relay send initialize + notifications/initialized itself (REST sessions). */
   initialize?: boolean;
   /** Idle timeout for this session instead of the service's (REST `timeout`), in ms. */
   idleTimeoutMs?: number;
+  /** How the session is opened (GET /sessions lists it); `websocket` when not given. */
+  transport?: SessionTransport;
 }
 
 export interface SessionRegistryOptions {
@@ -94,6 +96,7 @@ export class SessionRegistry {
         this.#tokens.forget(s);
       },
       observer: this.#observer?.(service),
+      transport: options.transport,
     });
     this.#sessions.set(session.id, session);
     this.#tokens.issue(session);

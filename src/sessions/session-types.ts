@@ -3,6 +3,7 @@
 
 import type { MCPClient } from '../mcp/mcp-client.js';
 import type { Reason } from '../errors.js';
+import type { Classified } from '../jsonrpc/types.js';
 
 /** Outstanding server→client requests tracked per session (more are forwarded, not tracked). */
 export const MAX_SERVER_REQUESTS = 256;
@@ -34,8 +35,12 @@ export interface SessionSink {
    * server's requests itself at once (ping → {}, anything else no_client) instead of sending them.
    */
   readonly noClient?: boolean;
-  /** One JSON-RPC message (a single line of JSON) for the client. */
-  send(line: string): void;
+  /**
+   * One JSON-RPC message (a single line of JSON) for the client. `decoded` is the line as the
+   * server's codec parsed it, when the message came from the server now (not from the relay, not
+   * from the resume buffer): a sink that routes by kind or id reads it instead of parsing again.
+   */
+  send(line: string, decoded?: Classified): void;
   /** The session ended; the sink closes its channel with this reason. */
   closed(reason: Reason, message: string): void;
   /**
@@ -46,6 +51,12 @@ export interface SessionSink {
 }
 
 export type SessionState = 'attached' | 'detached' | 'closing' | 'closed';
+
+/**
+ * How the session was opened, as GET /sessions lists it: `websocket` (/mcp/{service} upgrade, /ws),
+ * `http` (Streamable HTTP POST /mcp/{service}), `rest` (the REST API, SignalWire's routes).
+ */
+export type SessionTransport = 'websocket' | 'http' | 'rest';
 
 export interface SessionStats {
   state: SessionState;

@@ -26,6 +26,7 @@ import {
   type SessionSink,
   type SessionState,
   type SessionStats,
+  type SessionTransport,
   type Upstream,
 } from './session-types.js';
 import type { RequestObserver } from './request-outcome.js';
@@ -33,7 +34,7 @@ import type { RequestQueue } from './request-queue.js';
 import { ResumeBuffer } from './resume-buffer.js';
 
 export type { RequestObserver, RequestOutcome } from './request-outcome.js';
-export type { SessionSink, SessionState, SessionStats, Upstream };
+export type { SessionSink, SessionState, SessionStats, SessionTransport, Upstream };
 
 export interface SessionOptions {
   idleTimeoutMs: number;
@@ -46,11 +47,14 @@ export interface SessionOptions {
   onClosed?: (session: Session, reason: Reason) => void;
   /** Request accounting (metrics), if any. */
   observer?: RequestObserver | undefined;
+  /** How the session was opened (GET /sessions); `websocket` when not given. */
+  transport?: SessionTransport | undefined;
 }
 
 export class Session {
   readonly id: string;
   readonly client: Upstream;
+  readonly transport: SessionTransport;
   readonly createdAt = Date.now();
   lastActivity = Date.now();
   readonly #options: SessionOptions;
@@ -75,6 +79,7 @@ export class Session {
   constructor(client: Upstream, queue: RequestQueue, options: SessionOptions) {
     this.id = client.sessionId;
     this.client = client;
+    this.transport = options.transport ?? 'websocket';
     this.#options = options;
     this.#log = options.logger;
     this.#buffer = new ResumeBuffer(options.resumeBufferMessages, options.resumeBufferBytes);
@@ -275,7 +280,7 @@ export class Session {
   #onResponse(message: JsonRpcResponse, id: JsonRpcId, line: string): void {
     if (!this.#requests.settle(id, 'error' in message, message)) return;
     if (id === this.#initializeId && this.#initializeResult === undefined) this.#rememberInit(line);
-    this.#toClient(line);
+    this.#toClient(line, { kind: 'response', message });
   }
 
   #replaceClient(): void {
@@ -297,7 +302,7 @@ export class Session {
       const token = (message.params as { progressToken?: unknown } | undefined)?.progressToken;
       if (!this.#requests.progress(token)) return;
     }
-    this.#toClient(line);
+    this.#toClient(line, { kind: 'notification', message });
   }
 
   #onServerRequest(message: JsonRpcRequest, line: string): void {
@@ -317,7 +322,7 @@ export class Session {
       this.#serverRequests.add(message.id);
       this.#requests.serverWaiting(true);
     }
-    this.#toClient(line);
+    this.#toClient(line, { kind: 'request', message });
   }
 
   /**
@@ -340,10 +345,11 @@ export class Session {
     for (const line of lines) this.#sink?.send(line);
   }
 
-  #toClient(line: string): void {
+  /** `decoded`: the server's message as its codec parsed it (SessionSink.send), when it is one. */
+  #toClient(line: string, decoded?: Classified): void {
     this.lastActivity = Date.now();
     if (this.#sink !== undefined && !this.#holding) {
-      this.#sink.send(line);
+      this.#sink.send(line, decoded);
       return;
     }
     if (this.#state !== 'detached' && !this.#holding) return;

@@ -114,6 +114,17 @@ describe('Streamable HTTP at the HTTP level', function () {
       expect((await post(id, toolCall(1, 'echo', {}), 'limited')).status).to.equal(404);
     });
 
+    it('GET /sessions lists it by its uuid with transport "http", never its Mcp-Session-Id', async () => {
+      const id = await init();
+      const uuid = relay.relay.registry.all()[0]!.id;
+      const res = await fetch(`${relay.url}/sessions`);
+      expect(res.status).to.equal(200);
+      const text = await res.text();
+      expect(text).not.to.include(id);
+      const listed = (JSON.parse(text) as Record<string, Record<string, unknown>>)[uuid];
+      expect(listed).to.include({ service_name: 'fx', transport: 'http', state: 'attached' });
+    });
+
     it('after DELETE the session id answers 404', async () => {
       const id = await init();
       const del = await send('fx', { method: 'DELETE', headers: { 'mcp-session-id': id } });

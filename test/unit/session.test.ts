@@ -85,6 +85,33 @@ describe('Session (fake upstream)', function () {
     await session.close('session_closed');
   });
 
+  it("hands the sink each server message's parsed form with its line (no second parse), none for the relay's own", async function () {
+    const { upstream, session, fromClient } = harness();
+    const seen: { line: string; decoded: Classified | undefined }[] = [];
+    session.attach({ send: (line, decoded) => seen.push({ line, decoded }), closed: () => {} });
+    fromClient({
+      id: 1,
+      method: 'tools/call',
+      params: { name: 'x', _meta: { progressToken: 't' } },
+    });
+    await flush();
+    upstream.emitFromServer({ method: 'notifications/progress', params: { progressToken: 't' } });
+    upstream.emitFromServer({ id: 5, method: 'roots/list' });
+    upstream.emitFromServer({ id: 1, result: {} });
+    fromClient({ id: 1, method: 'tools/call', params: { name: 'x' } });
+    await flush();
+    await session.close('session_closed'); // request 1 (again) fails: the relay's own line
+    expect(seen.map((s) => s.decoded?.kind)).to.deep.equal([
+      'notification',
+      'request',
+      'response',
+      undefined,
+    ]);
+    for (const { line, decoded } of seen.slice(0, 3)) {
+      expect(decoded!.message).to.deep.equal(JSON.parse(line));
+    }
+  });
+
   describe('a resume: when the output buffered while detached is delivered', function () {
     /** An initialized session whose request 1 is answered, with a progress, while detached. */
     async function detachedWithBacklog() {

@@ -46,6 +46,30 @@ describe('WriteBatcher', () => {
     expect(calls).to.deep.equal([['1'], ['2', '3']]);
   });
 
+  it("'loop' also joins the writes of separate callbacks of one event-loop iteration", async () => {
+    const turn = recorder();
+    const loop = recorder();
+    const byTurn = new WriteBatcher();
+    const byLoop = new WriteBatcher('loop');
+    // two timers due at once run in one timers phase, each its own callback (as two connections'
+    // reads are in one poll phase); nextTicks run between them, immediates after both
+    await new Promise<void>((resolve) => {
+      setTimeout(() => {
+        byTurn.write(turn.stream, 'a');
+        byLoop.write(loop.stream, 'a');
+      }, 0);
+      setTimeout(() => {
+        byTurn.write(turn.stream, 'b');
+        byLoop.write(loop.stream, 'b');
+        expect(loop.calls).to.deep.equal([]);
+        resolve();
+      }, 0);
+    });
+    await nextTurn();
+    expect(turn.calls).to.deep.equal([['a'], ['b']]);
+    expect(loop.calls).to.deep.equal([['a', 'b']]);
+  });
+
   it('flush() writes out at once', () => {
     const { stream, calls } = recorder();
     const batcher = new WriteBatcher();
