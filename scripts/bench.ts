@@ -1,5 +1,5 @@
 // npm run bench [-- --json] [-- --profile] [-- --duration S] [-- --warmup S] [-- --repeat N]
-//                [-- --write-per-message] [-- --only-http] [-- --only-cpu]
+//                [-- --write-per-message] [-- --only-http] [-- --only-cpu] [-- --only-start]
 //
 // In one run, the same pipelined `tools/call echo` load against the same fixture echo server
 // (test/fixtures/server.mjs), four ways: directly over stdio (the limit), through the relay's
@@ -21,6 +21,8 @@
 // --outputTransport streamableHttp --stateful (one server per session, as the relay), each at 1 and
 // 32 in flight on one session and CPU per request at 32, driven by `loadtest --mode http`'s engine;
 // a relay without the endpoint is reported as not measured. --only-http runs just that part.
+// Session start (scripts/bench/start-bench.ts): open → initialize answered over /mcp with and
+// without a warm spare, beside the server's own initialize; --only-start runs just that.
 // --only-cpu measures just the relay's CPU per request on /mcp and /ws (each on its own relay; with
 // --profile each of those relays runs under --cpu-prof and its top self-time functions are printed).
 // Everything it starts is stopped on exit, on error and on Ctrl-C. Never part of `npm test`.
@@ -56,6 +58,7 @@ import { shebangNodeFlags } from './bench/relay-flags.js';
 import { median } from './bench/rest-load.js';
 import { descendantTicks, microsPerRequest, ownTicks } from './bench/proc-cpu.js';
 import { measurePriority, priorityTable, type PriorityRow } from './bench/priority-bench.js';
+import { measureStart, startTable, type StartRow } from './bench/start-bench.js';
 import { measureGatewayHttp, measureRelayHttp } from './bench/http-bench.js';
 import { httpTable, type HttpResults } from './bench/http-report.js';
 
@@ -142,6 +145,8 @@ interface RelayProcess {
 async function startRelay(options: {
   cpuProf?: boolean;
   priority?: { nice: number; sched: string };
+  /** Adds service `spare`: echo's server with this many warm spares. */
+  spares?: number;
 }): Promise<RelayProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'mcpmux-bench-'));
   tempDirs.add(dir);
@@ -159,6 +164,9 @@ async function startRelay(options: {
         queue_limit: 100_000,
         sandbox: { enabled: true, ...options.priority },
       },
+      ...(options.spares !== undefined && {
+        spare: { command: [process.execPath, FIXTURE], warm_spares: options.spares },
+      }),
     },
     logging: { level: 'info' },
   };
@@ -342,6 +350,7 @@ const { values: flags } = parseArgs({
     'only-priority': { type: 'boolean' },
     'only-http': { type: 'boolean' },
     'only-cpu': { type: 'boolean' },
+    'only-start': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -502,6 +511,15 @@ async function main(): Promise<void> {
     await onlyCpu();
     return;
   }
+  const start = await measureStartCells();
+  if (flags['only-start'] === true) {
+    process.stdout.write(
+      flags.json === true
+        ? JSON.stringify({ start, machine }) + '\n'
+        : `machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}\n\n${startTable(start)}\n`,
+    );
+    return;
+  }
   const priority: PriorityRow[] = [];
   for (const [label, p] of [
     ['relay priority (nice 0, other)', { nice: 0, sched: 'other' }],
@@ -579,7 +597,8 @@ async function main(): Promise<void> {
       writes: writePerMessage ? 'per_message' : 'coalesced',
     };
     process.stdout.write(
-      JSON.stringify({ ...results, cpu, http, rest, priority, memory, machine, load }) + '\n',
+      JSON.stringify({ ...results, cpu, http, rest, priority, start, memory, machine, load }) +
+        '\n',
     );
   } else {
     process.stdout.write(
@@ -602,6 +621,8 @@ async function main(): Promise<void> {
         '',
         priorityTable(priority),
         '',
+        startTable(start),
+        '',
         benchTargets(results),
         cpuTargets(cpu),
         memoryTarget(memory.rss_per_session_kb),
@@ -612,6 +633,38 @@ async function main(): Promise<void> {
   }
   if (profile !== undefined)
     (flags.json === true ? process.stderr : process.stdout).write(profile + '\n');
+}
+
+/** Session start with and without a warm spare (scripts/bench/start-bench.ts), on one relay. */
+async function measureStartCells(): Promise<StartRow> {
+  const relay = await startRelay({ spares: 1 });
+  try {
+    // No session left open and the spare ready: each open is measured on a quiet relay.
+    const settled = async () => {
+      const deadline = Date.now() + READY_WAIT_MS;
+      while (Date.now() < deadline) {
+        const r = await fetch(`${relay.httpUrl}/health`);
+        const { services } = (await r.json()) as {
+          services: Record<string, { sessions?: number; spares?: number }>;
+        };
+        const { echo, spare } = services;
+        if (echo?.sessions === 0 && spare?.sessions === 0 && spare.spares === 1) return;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      throw new Error(`the relay did not settle within ${READY_WAIT_MS} ms`);
+    };
+    return await measureStart({
+      connectUrl: `${relay.wsUrl}/ws`,
+      spawnUrl: `${relay.wsUrl}/mcp/echo`,
+      spareUrl: `${relay.wsUrl}/mcp/spare`,
+      settled,
+      serverCommand: [process.execPath, FIXTURE],
+      samples: 7 * repeat,
+      log,
+    });
+  } finally {
+    await relay.stop();
+  }
 }
 
 /** --only-cpu: the relay's CPU per request on /mcp and /ws, each path on a fresh relay. */

@@ -30,6 +30,8 @@ export interface MCPManagerOptions {
   stopGraceMs?: number;
   /** Told of every client before it starts (the relay's metrics count spawns and exits). */
   onClient?: (client: MCPClient) => void;
+  /** The longest a handed-out spare's replacement waits for that spare's first answer (500). */
+  spareRefillDelayMs?: number;
 }
 
 export interface CreateClientOptions extends StartOptions {
@@ -81,6 +83,9 @@ export class MCPManager {
       target: (name) => this.services.get(name)?.config.warm_spares ?? 0,
       spawn: (name) => this.#spawnSpare(name),
       logger: this.#log,
+      ...(options.spareRefillDelayMs !== undefined && {
+        replaceWaitMs: options.spareRefillDelayMs,
+      }),
     });
     this.#tools = new ToolCache({ fetch: (name) => this.#fetchTools(name), logger: this.#log });
     const services = new Map<string, MCPService>();
@@ -163,15 +168,18 @@ export class MCPManager {
         ? undefined
         : this.#spares.take(name);
     if (spare === undefined) return this.#spawnClient(service, options);
-    this.#spares.fill(name); // its replacement, in the background
-    if (options.initialize !== undefined && options.initialize !== false) {
-      try {
-        const params = options.initialize === true ? undefined : options.initialize;
-        await spare.initialize(params, options);
-      } catch (err) {
-        await spare.stop();
-        throw err;
-      }
+    if (options.initialize === undefined || options.initialize === false) {
+      this.#spares.replaceAfterFirstAnswer(name, spare);
+      return spare;
+    }
+    try {
+      const params = options.initialize === true ? undefined : options.initialize;
+      await spare.initialize(params, options);
+    } catch (err) {
+      await spare.stop();
+      throw err;
+    } finally {
+      this.#spares.replaceSoon(name); // its replacement, once the answer is in
     }
     return spare;
   }

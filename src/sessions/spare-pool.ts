@@ -10,6 +10,8 @@ import type { MCPClient } from '../mcp/mcp-client.js';
 
 /** Pause before replacing a spare that exited on its own. */
 export const SPARE_REPLACE_DELAY_MS = 1000;
+/** The longest a handed-out spare's replacement waits for that spare's first answer. */
+export const SPARE_REPLACE_WAIT_MS = 500;
 
 export interface SparePoolOptions {
   /** How many spares `service` keeps (services.<name>.warm_spares). */
@@ -18,6 +20,8 @@ export interface SparePoolOptions {
   spawn: (service: string) => Promise<MCPClient>;
   logger: Logger;
   replaceDelayMs?: number;
+  /** See replaceAfterFirstAnswer (SPARE_REPLACE_WAIT_MS). */
+  replaceWaitMs?: number;
 }
 
 export class SparePool {
@@ -57,6 +61,35 @@ export class SparePool {
     const missing =
       this.#o.target(service) - this.count(service) - (this.#starting.get(service) ?? 0);
     for (let i = 0; i < missing && !this.#closed; i++) this.#startOne(service);
+  }
+
+  /**
+   * The replacement of `spare`, handed out uninitialized, starts once that spare has answered its
+   * first message (the client's initialize), or after replaceWaitMs, or when it exits: spawning it
+   * (a synchronous fork, then a server booting on the same cores) must not delay that answer.
+   */
+  replaceAfterFirstAnswer(service: string, spare: MCPClient): void {
+    const replace = () => {
+      clearTimeout(timer);
+      this.#timers.delete(timer);
+      spare.off('response', replace);
+      spare.off('exit', replace);
+      this.replaceSoon(service);
+    };
+    const timer = setTimeout(replace, this.#o.replaceWaitMs ?? SPARE_REPLACE_WAIT_MS);
+    timer.unref();
+    this.#timers.add(timer);
+    spare.once('response', replace);
+    spare.once('exit', replace);
+  }
+
+  /**
+   * Starts the replacement of a spare handed out after this event-loop turn: a spawn forks the
+   * relay (about 10 ms of blocked event loop on a small machine), which must come after the answer
+   * in hand has been passed on and written, not before.
+   */
+  replaceSoon(service: string): void {
+    setImmediate(() => this.fill(service));
   }
 
   /** No more spares; pending replacements cancelled (the manager stops the processes). */

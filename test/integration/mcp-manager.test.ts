@@ -180,6 +180,51 @@ describe('MCPManager', function () {
     await waitFor(() => manager.processCount('ttl') === 0, 10_000, 'the refresh to end');
   });
 
+  describe('the replacement of a spare handed out', function () {
+    const spawnsNow = () => manager.stats().spawns;
+    async function withSpare() {
+      const config = testConfig({ fixture: fixtureService([], { warm_spares: 1 }) });
+      cleanup = config.cleanup;
+      // A refill delay no test run reaches: only the spare's first answer starts the replacement.
+      manager = new MCPManager(config, { stopGraceMs: 300, spareRefillDelayMs: 600_000 });
+      manager.startSpares();
+      await waitFor(() => manager.spareCount('fixture') === 1, 10_000, 'the spare');
+      return spawnsNow();
+    }
+
+    it('starts after the initialize the manager sends is answered, not before', async function () {
+      const before = await withSpare();
+      const client = await manager.createClient('fixture', { initialize: true });
+      expect(client.initializeResult, 'answered on the spare').to.not.equal(undefined);
+      expect(spawnsNow(), 'nothing spawned before the answer was handed on').to.equal(before);
+      await waitFor(() => manager.spareCount('fixture') === 1, 10_000, 'the replacement');
+      expect(spawnsNow()).to.equal(before + 1);
+    });
+
+    it("starts once an uninitialized spare answered its client's first message", async function () {
+      const before = await withSpare();
+      const client = await manager.createClient('fixture');
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(spawnsNow(), 'no replacement while the spare has answered nothing').to.equal(before);
+      const answered = new Promise((resolve) => client.once('response', resolve));
+      client.sendRaw(
+        JSON.stringify({
+          jsonrpc: '2.0',
+          id: 'c-1',
+          method: 'initialize',
+          params: {
+            protocolVersion: '2025-06-18',
+            capabilities: {},
+            clientInfo: { name: 't', version: '1' },
+          },
+        }),
+      );
+      await answered;
+      await waitFor(() => manager.spareCount('fixture') === 1, 10_000, 'the replacement');
+      expect(spawnsNow()).to.equal(before + 1);
+    });
+  });
+
   it('validates every enabled service', async function () {
     makeManager();
     const results = await manager.validateServices();
