@@ -526,7 +526,9 @@ async function main(): Promise<void> {
     ['default (nice 5, batch)', undefined],
   ] as const) {
     const r = await startRelay(p === undefined ? {} : { priority: p });
-    priority.push(await measurePriority(label, r.httpUrl, { durationMs, warmupMs, repeat, log }));
+    priority.push(
+      await measurePriority(label, r.httpUrl, { durationMs, warmupMs, repeat, log, pid: r.pid }),
+    );
     await r.stop();
   }
   if (flags['only-priority'] === true) {

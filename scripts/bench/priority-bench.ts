@@ -3,12 +3,20 @@
 // at the relay's own priority and against one whose servers run at a lower one (sandbox.nice /
 // sandbox.sched), plus the cold first call of each. Used by scripts/bench.ts.
 
+import { descendantTicks, microsPerRequest, ownTicks } from './proc-cpu.js';
 import { median, runRestCalls, timedRequest } from './rest-load.js';
 
+/** CPU per call over the measured window (µs): the relay, its servers, the bench's generator. */
+export interface CallCpu {
+  relay: number;
+  servers: number;
+  generator: number;
+}
 export interface PriorityCell {
   rps: number;
   p50_ms: number;
   p99_ms: number;
+  cpu_us: CallCpu;
 }
 export interface PriorityRow {
   label: string;
@@ -24,12 +32,26 @@ const round3 = (x: number) => Math.round(x * 1000) / 1000;
 export async function measurePriority(
   label: string,
   httpUrl: string,
-  o: { durationMs: number; warmupMs: number; repeat: number; log: (line: string) => void },
+  o: {
+    durationMs: number;
+    warmupMs: number;
+    repeat: number;
+    log: (line: string) => void;
+    /** The relay's pid: CPU per call is read from /proc around each measured window. */
+    pid: number;
+  },
 ): Promise<PriorityRow> {
+  const ticks = () => ({
+    relay: ownTicks(o.pid),
+    servers: descendantTicks(o.pid),
+    generator: ownTicks(process.pid),
+  });
   const cells = {} as Record<'c8' | 'c32', PriorityCell>;
   for (const clients of [8, 32] as const) {
     let best: PriorityCell | undefined;
     for (let i = 0; i < o.repeat; i++) {
+      let start = ticks();
+      let end = start;
       const r = await runRestCalls({
         baseUrl: httpUrl,
         service: 'echo',
@@ -39,11 +61,15 @@ export async function measurePriority(
         durationMs: o.durationMs,
         warmupMs: o.warmupMs,
         sessionPrefix: `prio-c${clients}-${i}`,
+        onWindow: (edge) => (edge === 'start' ? (start = ticks()) : (end = ticks())),
       });
       if (Object.keys(r.errors).length > 0) {
         throw new Error(`priority ${label} c${clients}: ${JSON.stringify(r.errors)}`);
       }
-      const cell = { rps: r.rps, p50_ms: r.p50_ms, p99_ms: r.p99_ms };
+      const per = (k: keyof CallCpu) =>
+        Math.round(microsPerRequest(end[k] - start[k], r.ok) * 10) / 10;
+      const cpu_us = { relay: per('relay'), servers: per('servers'), generator: per('generator') };
+      const cell = { rps: r.rps, p50_ms: r.p50_ms, p99_ms: r.p99_ms, cpu_us };
       o.log(`  prio   ${label.padEnd(14)} c${String(clients).padEnd(3)} ${JSON.stringify(cell)}`);
       if (best === undefined || cell.p99_ms < best.p99_ms) best = cell;
     }
@@ -70,6 +96,17 @@ export function priorityTable(rows: readonly PriorityRow[]): string {
   for (const r of rows) {
     lines.push(
       `  ${r.label.padEnd(38)} ${cell(r.c8)}   ${cell(r.c32)}   ${r.cold_first_call_ms.toFixed(1)}`,
+    );
+  }
+  lines.push(
+    '',
+    'CPU per call at 32 clients (µs, /proc)   relay  servers  generator   mean latency = 32 / calls/s',
+  );
+  for (const r of rows) {
+    const c = r.c32.cpu_us;
+    const mean = (32 / r.c32.rps) * 1000;
+    lines.push(
+      `  ${r.label.padEnd(38)} ${c.relay.toFixed(0).padStart(5)} ${c.servers.toFixed(0).padStart(8)} ${c.generator.toFixed(0).padStart(10)}   ${mean.toFixed(2).padStart(6)} ms`,
     );
   }
   const worst = rows.at(-1);

@@ -70,6 +70,8 @@ export interface RestCallSpec {
   /** Client i uses session `${sessionPrefix}-${i}`. */
   sessionPrefix: string;
   headers?: Record<string, string>;
+  /** Called when the measured window starts and when it ends (e.g. to read CPU counters). */
+  onWindow?: (edge: 'start' | 'end') => void;
 }
 
 export interface RestCallResult {
@@ -139,10 +141,12 @@ export async function runRestCalls(spec: RestCallSpec): Promise<RestCallResult> 
     if (running) {
       await sleep(spec.warmupMs);
       measuring = running;
+      spec.onWindow?.('start');
       const t0 = performance.now();
       await sleep(spec.durationMs);
       measuring = false;
       measuredMs = performance.now() - t0;
+      spec.onWindow?.('end');
     }
     stop();
     await Promise.all(clients);
