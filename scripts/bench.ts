@@ -57,7 +57,12 @@ import { measureRest } from './bench/rest-bench.js';
 import { shebangNodeFlags } from './bench/relay-flags.js';
 import { median } from './bench/rest-load.js';
 import { descendantTicks, microsPerRequest, ownTicks } from './bench/proc-cpu.js';
-import { measurePriority, priorityTable, type PriorityRow } from './bench/priority-bench.js';
+import {
+  measureFloor,
+  measurePriority,
+  priorityTable,
+  type PriorityRow,
+} from './bench/priority-bench.js';
 import { measureStart, startTable, type StartRow } from './bench/start-bench.js';
 import { measureGatewayHttp, measureRelayHttp } from './bench/http-bench.js';
 import { httpTable, type HttpResults } from './bench/http-report.js';
@@ -531,11 +536,17 @@ async function main(): Promise<void> {
     );
     await r.stop();
   }
+  const floor = await measureFloor([process.execPath, FIXTURE], {
+    durationMs,
+    warmupMs,
+    repeat,
+    log,
+  });
   if (flags['only-priority'] === true) {
     process.stdout.write(
       flags.json === true
-        ? JSON.stringify({ priority, machine }) + '\n'
-        : `machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}\n\n${priorityTable(priority)}\n`,
+        ? JSON.stringify({ priority, floor, machine }) + '\n'
+        : `machine: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}\n\n${priorityTable(priority, floor)}\n`,
     );
     return;
   }
@@ -599,8 +610,18 @@ async function main(): Promise<void> {
       writes: writePerMessage ? 'per_message' : 'coalesced',
     };
     process.stdout.write(
-      JSON.stringify({ ...results, cpu, http, rest, priority, start, memory, machine, load }) +
-        '\n',
+      JSON.stringify({
+        ...results,
+        cpu,
+        http,
+        rest,
+        priority,
+        floor,
+        start,
+        memory,
+        machine,
+        load,
+      }) + '\n',
     );
   } else {
     process.stdout.write(
@@ -621,7 +642,7 @@ async function main(): Promise<void> {
         '',
         restTable(rest),
         '',
-        priorityTable(priority),
+        priorityTable(priority, floor),
         '',
         startTable(start),
         '',
