@@ -22,6 +22,7 @@ import { serveDirect } from './endpoints/ws-direct.js';
 import { abandonOpened, openSession, type OpenedSession } from './sessions/session-opener.js';
 import { createHttpServer, sendText, type UpgradeTarget } from './http/http-server.js';
 import { RelayMetrics } from './http/metrics.js';
+import { OUTCOMES } from './http/request-stats.js';
 import { serveMux } from './endpoints/ws-mux.js';
 import { addRestRoutes } from './endpoints/rest-api.js';
 import { StreamableHttp } from './endpoints/streamable-http.js';
@@ -32,7 +33,6 @@ import { SecurityLog } from './http/security-log.js';
 import { addDashboard } from './dashboard/dashboard.js';
 import { addHealthRoutes } from './endpoints/health.js';
 import { addUpgradeProbe } from './http/upgrade-probe.js';
-import { OUTCOMES } from './http/metrics.js';
 
 export const VERSION = '0.1.0';
 

@@ -1,8 +1,9 @@
-// PURE: live traffic of one service from its cumulative request counters (metrics' RequestStats),
-// read once per tick. Keeps the last `windowTicks` deltas (a fixed ring, no growth) and derives
-// requests/s, errors by outcome and p50/p99 latency over that window. Percentiles come from the
-// histogram's buckets: the upper bound of the bucket holding the quantile (what Prometheus'
-// histogram_quantile would interpolate; the bound is honest about the buckets' resolution).
+// PURE: live traffic of one service from its cumulative request counters (RequestStats, in
+// http/request-stats.ts), read once per tick. Keeps the last `windowTicks` deltas (a fixed ring,
+// no growth) and derives requests/s, errors by outcome and p50/p99 latency over that window.
+// Percentiles come from the histogram's buckets: the upper bound of the bucket holding the quantile
+// (what Prometheus' histogram_quantile would interpolate; the bound is honest about the buckets'
+// resolution).
 
 export interface TrafficReading {
   /** Requests by outcome, cumulative (ok, error, timeout, …). */

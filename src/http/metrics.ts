@@ -2,110 +2,19 @@
 // relay (never prom-client's global one), so several relays in one process do not mix.
 //
 // The per-request series (requests by outcome, request duration, queue wait) are on the hot path:
-// they are plain numbers in per-service arrays (RequestStats), bumped without allocating, and
-// turned into samples only when scraped. Everything that changes once per connection, session or
-// HTTP request uses prom-client's own types; live values (sessions, queue depth, bytes) are read
-// from their owners at scrape time.
+// they are plain numbers in per-service arrays (RequestStats, request-stats.ts), bumped without
+// allocating, and turned into samples only when scraped. Everything that changes once per
+// connection, session or HTTP request uses prom-client's own types; live values (sessions, queue
+// depth, bytes) are read from their owners at scrape time (the gauges are in live-gauges.ts).
 
 import type { Socket } from 'node:net';
 import { Counter, Gauge, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 import type { McpmuxError } from '../errors.js';
 import type { ExitInfo } from '../sandbox/managed-child.js';
-import type { RequestQueue } from '../sessions/request-queue.js';
-import type { RequestObserver, RequestOutcome, Session } from '../sessions/session.js';
-
-export const OUTCOMES = [
-  'ok',
-  'error',
-  'timeout',
-  'queue_full',
-  'cancelled',
-  'closed',
-] as const satisfies readonly RequestOutcome[];
-const OUTCOME_INDEX: Readonly<Record<RequestOutcome, number>> = {
-  ok: 0,
-  error: 1,
-  timeout: 2,
-  queue_full: 3,
-  cancelled: 4,
-  closed: 5,
-};
-
-/** Seconds; request duration covers queue wait plus the server's work. */
-const DURATION_BUCKETS = [
-  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120,
-];
-const WAIT_BUCKETS = [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30];
-
-/** What the metrics read at scrape time. */
-export interface MetricSources {
-  serviceNames(): Iterable<string>;
-  sessions(): Iterable<Session>;
-  queues(): ReadonlyMap<string, RequestQueue>;
-  /** Live server processes of a service (sessions plus short-lived tool listings). */
-  processes(service: string): number;
-  /** Ready warm spares of a service (they are among its processes). */
-  spares?(service: string): number;
-}
+import { addLiveGauges, type MetricSources } from './live-gauges.js';
+import { OUTCOMES, RequestStats, type Sample } from './request-stats.js';
 
 export type Endpoint = 'direct' | 'mux';
-
-/** One sample as prom-client's registry renders it (`metricName` overrides the metric's name). */
-interface Sample {
-  value: number;
-  labels: Record<string, string>;
-  metricName?: string;
-}
-
-/** A histogram kept as plain counts: observe() is a loop and three additions. */
-class HistogramCounts {
-  readonly bounds: readonly number[];
-  /** Per bucket (not cumulative); the last slot is +Inf. */
-  readonly counts: Float64Array;
-  sum = 0;
-  count = 0;
-
-  constructor(bounds: readonly number[]) {
-    this.bounds = bounds;
-    this.counts = new Float64Array(bounds.length + 1);
-  }
-
-  observe(seconds: number): void {
-    const bounds = this.bounds;
-    let i = 0;
-    while (i < bounds.length && seconds > bounds[i]!) i++;
-    this.counts[i]! += 1;
-    this.sum += seconds;
-    this.count += 1;
-  }
-
-  samples(name: string, labels: Record<string, string>, out: Sample[]): void {
-    let cumulative = 0;
-    for (let i = 0; i <= this.bounds.length; i++) {
-      cumulative += this.counts[i]!;
-      const le = i < this.bounds.length ? String(this.bounds[i]) : '+Inf';
-      out.push({ metricName: `${name}_bucket`, labels: { ...labels, le }, value: cumulative });
-    }
-    out.push({ metricName: `${name}_sum`, labels, value: this.sum });
-    out.push({ metricName: `${name}_count`, labels, value: this.count });
-  }
-}
-
-/** One service's request series; the Session calls it (RequestObserver). */
-export class RequestStats implements RequestObserver {
-  readonly outcomes = new Float64Array(OUTCOMES.length);
-  readonly duration = new HistogramCounts(DURATION_BUCKETS);
-  readonly wait = new HistogramCounts(WAIT_BUCKETS);
-
-  dequeued(waitMs: number): void {
-    this.wait.observe(waitMs / 1000);
-  }
-
-  done(outcome: RequestOutcome, elapsedMs?: number): void {
-    this.outcomes[OUTCOME_INDEX[outcome]]! += 1;
-    if (elapsedMs !== undefined) this.duration.observe(elapsedMs / 1000);
-  }
-}
 
 /**
  * prom-client's process and Node.js metrics (CPU, memory, file descriptors, event loop, GC), once
@@ -138,7 +47,6 @@ function customMetric(
 
 export class RelayMetrics {
   readonly registry = new Registry();
-  readonly #sources: MetricSources;
   readonly #requestStats = new Map<string, RequestStats>();
   readonly #connections: Gauge<'endpoint'>;
   readonly #connectionsTotal: Counter<'endpoint'>;
@@ -153,7 +61,6 @@ export class RelayMetrics {
   #closedBytesOut = 0;
 
   constructor(sources: MetricSources, version: string) {
-    this.#sources = sources;
     const registers = [this.registry];
 
     const info = new Gauge({
@@ -216,7 +123,7 @@ export class RelayMetrics {
       labelNames: ['service', 'problem'],
       registers,
     });
-    this.#addLiveGauges(registers);
+    addLiveGauges(sources, registers);
     this.#addRequestSeries();
     this.#addByteCounters(registers);
   }
@@ -287,76 +194,6 @@ export class RelayMetrics {
     const text = await Registry.merge([processRegistry(), this.registry]).metrics();
     // prom-client writes NaN (an event-loop figure before its first sample) as "Nan".
     return { text: text.replace(/ Nan$/gm, ' NaN'), contentType: this.registry.contentType };
-  }
-
-  #addLiveGauges(registers: Registry[]): void {
-    const sources = this.#sources;
-    new Gauge({
-      name: 'mcpmux_sessions',
-      help: 'Live sessions, by service.',
-      labelNames: ['service'],
-      registers,
-      collect() {
-        this.reset();
-        for (const name of sources.serviceNames()) this.set({ service: name }, 0);
-        for (const s of sources.sessions()) this.inc({ service: s.serviceName });
-      },
-    });
-    new Gauge({
-      name: 'mcpmux_channels',
-      help: 'Sessions attached to a client (a WebSocket channel or a REST session), by service.',
-      labelNames: ['service'],
-      registers,
-      collect() {
-        this.reset();
-        for (const name of sources.serviceNames()) this.set({ service: name }, 0);
-        for (const s of sources.sessions()) {
-          if (s.state === 'attached') this.inc({ service: s.serviceName });
-        }
-      },
-    });
-    new Gauge({
-      name: 'mcpmux_processes',
-      help: 'Live server processes, by service (sessions plus short-lived tool listings).',
-      labelNames: ['service'],
-      registers,
-      collect() {
-        this.reset();
-        for (const name of sources.serviceNames())
-          this.set({ service: name }, sources.processes(name));
-      },
-    });
-    new Gauge({
-      name: 'mcpmux_spares',
-      help: 'Ready warm spares, by service (started ahead, not initialized; among mcpmux_processes).',
-      labelNames: ['service'],
-      registers,
-      collect() {
-        this.reset();
-        for (const name of sources.serviceNames())
-          this.set({ service: name }, sources.spares?.(name) ?? 0);
-      },
-    });
-    new Gauge({
-      name: 'mcpmux_queue_depth',
-      help: "Requests waiting in a service's queue (beyond its concurrency).",
-      labelNames: ['service'],
-      registers,
-      collect() {
-        this.reset();
-        for (const [name, queue] of sources.queues()) this.set({ service: name }, queue.waiting);
-      },
-    });
-    new Gauge({
-      name: 'mcpmux_requests_in_flight',
-      help: "Requests a service's servers are working on (holding a queue slot).",
-      labelNames: ['service'],
-      registers,
-      collect() {
-        this.reset();
-        for (const [name, queue] of sources.queues()) this.set({ service: name }, queue.running);
-      },
-    });
   }
 
   #addRequestSeries(): void {
