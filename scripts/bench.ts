@@ -23,8 +23,9 @@
 // a relay without the endpoint is reported as not measured. --only-http runs just that part.
 // Session start (scripts/bench/start-bench.ts): open → initialize answered over /mcp with and
 // without a warm spare, beside the server's own initialize; --only-start runs just that.
-// --only-cpu measures just the relay's CPU per request on /mcp and /ws (each on its own relay; with
-// --profile each of those relays runs under --cpu-prof and its top self-time functions are printed).
+// --only-cpu measures just the CPU per request: the relay on /mcp and /ws (each on its own relay;
+// with --profile each runs under --cpu-prof and its top self-time functions are printed), then
+// supergateway and scripts/bench/min-relay.mjs (the least a Node relay can do) the same way.
 // Everything it starts is stopped on exit, on error and on Ctrl-C. Never part of `npm test`.
 
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -73,6 +74,7 @@ const RELAY = join(ROOT, 'dist/cli.js');
 /** The Node flags the mcpmux command runs with (its shebang): the bench runs the same relay. */
 const RELAY_NODE_FLAGS = shebangNodeFlags(readFileSync(RELAY, 'utf8').split('\n', 1)[0]!);
 const SUPERGATEWAY = join(ROOT, 'node_modules/supergateway/dist/index.js');
+const MIN_RELAY = join(ROOT, 'scripts/bench/min-relay.mjs');
 const STOP_WAIT_MS = 10_000;
 const READY_WAIT_MS = 15_000;
 
@@ -252,8 +254,21 @@ async function startSupergateway(
     );
     return { url: `${base}/mcp`, pid: child.pid!, stop };
   }
-  const wsUrl = `ws://127.0.0.1:${port}/message`;
-  await until('supergateway', child, async () => {
+  return { ...(await wsReady('supergateway', child, `ws://127.0.0.1:${port}/message`)), stop };
+}
+
+/** scripts/bench/min-relay.mjs (the least a Node relay can do) with the fixture, on a free port. */
+async function startMinRelay(): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
+  const port = await freePort();
+  const args = [MIN_RELAY, String(port), process.execPath, FIXTURE];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  const stop = track(child, false);
+  return { ...(await wsReady('min-relay', child, `ws://127.0.0.1:${port}/`)), stop };
+}
+
+/** Resolves once a WebSocket to `wsUrl` opens (the server `child` is up). */
+async function wsReady(what: string, child: ChildProcess, wsUrl: string) {
+  await until(what, child, async () => {
     const ws = new WebSocket(wsUrl);
     const ok = await new Promise<boolean>((resolveOk) => {
       ws.once('open', () => resolveOk(true));
@@ -262,7 +277,7 @@ async function startSupergateway(
     ws.terminate();
     return ok ? true : undefined;
   });
-  return { url: wsUrl, pid: child.pid!, stop };
+  return { url: wsUrl, pid: child.pid! };
 }
 
 /** A /mcp session, initialized and warm (one echo call answered). */
@@ -690,7 +705,10 @@ async function measureStartCells(): Promise<StartRow> {
   }
 }
 
-/** --only-cpu: the relay's CPU per request on /mcp and /ws, each path on a fresh relay. */
+/**
+ * --only-cpu: the relay's CPU per request on /mcp and /ws, each path on a fresh relay; then
+ * supergateway's and scripts/bench/min-relay.mjs's, the same way.
+ */
 async function onlyCpu(): Promise<void> {
   const cpuProf = flags.profile === true;
   for (const mode of ['mcp', 'ws'] as const) {
@@ -710,6 +728,23 @@ async function onlyCpu(): Promise<void> {
     process.stdout.write(rows.join('\n') + '\n');
     if (cpuProf)
       process.stdout.write(formatProfile(summariseProfile(readProfile(relay.dir), 30)) + '\n');
+  }
+  // The references, measured the same way: supergateway and the least a Node relay can do.
+  for (const [name, start] of [
+    ['supergateway', () => startSupergateway()],
+    ['min-relay', startMinRelay],
+  ] as const) {
+    const ref = await start();
+    const target: Target = { mode: 'raw', url: ref.url };
+    const cells = [
+      await measureCpu(target, ref.pid, false),
+      await measureCpu(target, ref.pid, true),
+    ];
+    await ref.stop();
+    const rows = cells.map(
+      (c, i) => `${name} ${i === 0 ? 'coalesced  ' : 'per message'} ${JSON.stringify(c)}`,
+    );
+    process.stdout.write(rows.join('\n') + '\n');
   }
 }
 
