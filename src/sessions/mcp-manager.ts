@@ -30,8 +30,8 @@ export interface MCPManagerOptions {
   stopGraceMs?: number;
   /** Told of every client before it starts (the relay's metrics count spawns and exits). */
   onClient?: (client: MCPClient) => void;
-  /** The longest a handed-out spare's replacement waits for that spare's first answer (500). */
-  spareRefillDelayMs?: number;
+  /** How long a handed-out spare's replacement waits for that spare's first answer (500 ms). */
+  spareReplaceWaitMs?: number;
 }
 
 export interface CreateClientOptions extends StartOptions {
@@ -83,8 +83,8 @@ export class MCPManager {
       target: (name) => this.services.get(name)?.config.warm_spares ?? 0,
       spawn: (name) => this.#spawnSpare(name),
       logger: this.#log,
-      ...(options.spareRefillDelayMs !== undefined && {
-        replaceWaitMs: options.spareRefillDelayMs,
+      ...(options.spareReplaceWaitMs !== undefined && {
+        replaceWaitMs: options.spareReplaceWaitMs,
       }),
     });
     this.#tools = new ToolCache({ fetch: (name) => this.#fetchTools(name), logger: this.#log });

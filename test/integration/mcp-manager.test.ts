@@ -186,7 +186,7 @@ describe('MCPManager', function () {
       const config = testConfig({ fixture: fixtureService([], { warm_spares: 1 }) });
       cleanup = config.cleanup;
       // A refill delay no test run reaches: only the spare's first answer starts the replacement.
-      manager = new MCPManager(config, { stopGraceMs: 300, spareRefillDelayMs: 600_000 });
+      manager = new MCPManager(config, { stopGraceMs: 300, spareReplaceWaitMs: 600_000 });
       manager.startSpares();
       await waitFor(() => manager.spareCount('fixture') === 1, 10_000, 'the spare');
       return spawnsNow();
