@@ -11,25 +11,16 @@ import { createInterface } from 'node:readline';
 import { expect } from 'chai';
 import { runLoad, type LoadSpec } from '../../src/loadtest/engine.js';
 import { ROOT } from '../helpers/config.js';
+import { loadSpec } from '../helpers/loadtest.js';
 
 const FIXTURE = join(ROOT, 'test/fixtures/http-answers.mjs');
 const DEADLINE_MS = 10_000;
 
 function spec(url: string, tool: string, overrides: Partial<LoadSpec> = {}): LoadSpec {
-  return {
-    target: { mode: 'http', url },
-    connections: 2,
-    channels: 1,
-    inFlight: 3,
-    requests: 30,
-    warmupMs: 0,
-    method: 'tools/call',
-    params: { name: tool, arguments: {} },
-    timeoutMs: DEADLINE_MS,
-    connectTimeoutMs: DEADLINE_MS,
-    headers: {},
-    ...overrides,
-  };
+  const counts = { connections: 2, inFlight: 3, requests: 30 };
+  const deadlines = { timeoutMs: DEADLINE_MS, connectTimeoutMs: DEADLINE_MS };
+  const params = { name: tool, arguments: {} };
+  return loadSpec({ mode: 'http', url }, { ...counts, ...deadlines, params, ...overrides });
 }
 
 describe('loadtest --mode http: answer shapes (test/fixtures/http-answers.mjs)', function () {

@@ -9,10 +9,10 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { ConnectError } from '../../src/loadtest/connect.js';
 import { runLoad, type LoadSpec } from '../../src/loadtest/engine.js';
 import { FIXTURE_SERVER, ROOT, fixtureService } from '../helpers/config.js';
 import { serverProcesses, waitFor } from '../helpers/processes.js';
+import { connectError, loadSpec } from '../helpers/loadtest.js';
 import { startRelay, type TestRelay } from '../helpers/relay.js';
 
 const SUPERGATEWAY = join(ROOT, 'node_modules/supergateway/dist/index.js');
@@ -71,31 +71,12 @@ async function startGateway(): Promise<Gateway> {
   return { url: `${base}/mcp`, child, stop };
 }
 
+/** A Streamable HTTP load on `url`: 2 sessions × 3 in flight, 40 requests. */
 function spec(url: string, overrides: Partial<LoadSpec> = {}): LoadSpec {
-  return {
-    target: { mode: 'http', url },
-    connections: 2,
-    channels: 1,
-    inFlight: 3,
-    requests: 40,
-    warmupMs: 0,
-    method: 'tools/call',
-    params: { name: 'echo', arguments: { text: 'load' } },
-    timeoutMs: 10_000,
-    connectTimeoutMs: 10_000,
-    headers: {},
-    ...overrides,
-  };
-}
-
-async function connectError(load: Promise<unknown>): Promise<ConnectError> {
-  try {
-    await load;
-  } catch (err) {
-    expect(err).to.be.instanceOf(ConnectError);
-    return err as ConnectError;
-  }
-  throw new Error('the load test did not fail');
+  return loadSpec(
+    { mode: 'http', url },
+    { connections: 2, inFlight: 3, requests: 40, ...overrides },
+  );
 }
 
 describe('loadtest --mode http against supergateway streamableHttp (stateful)', function () {

@@ -2,37 +2,10 @@
 // add up, nothing fails on a healthy service, and failures are reported by reason.
 
 import { expect } from 'chai';
-import { ConnectError } from '../../src/loadtest/connect.js';
 import { runLoad, type LoadSpec, type Target } from '../../src/loadtest/engine.js';
 import { FIXTURE_SERVER, fixtureService } from '../helpers/config.js';
+import { connectError, loadSpec as spec } from '../helpers/loadtest.js';
 import { startRelay, type TestRelay } from '../helpers/relay.js';
-
-function spec(target: Target, overrides: Partial<LoadSpec> = {}): LoadSpec {
-  return {
-    target,
-    connections: 1,
-    channels: 1,
-    inFlight: 4,
-    requests: 200,
-    warmupMs: 0,
-    method: 'tools/call',
-    params: { name: 'echo', arguments: { text: 'load' } },
-    timeoutMs: 10_000,
-    connectTimeoutMs: 10_000,
-    headers: {},
-    ...overrides,
-  };
-}
-
-async function connectError(load: Promise<unknown>): Promise<ConnectError> {
-  try {
-    await load;
-  } catch (err) {
-    expect(err).to.be.instanceOf(ConnectError);
-    return err as ConnectError;
-  }
-  throw new Error('the load test did not fail');
-}
 
 describe('loadtest engine against a relay', () => {
   let relay: TestRelay;
