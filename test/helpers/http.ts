@@ -51,19 +51,28 @@ function readAnswer(
   res.on('error', reject);
 }
 
-/** One HTTP(S) request, answered within a deadline. */
-export function http(url: string, options: HttpOptions = {}): Promise<HttpAnswer> {
+/**
+ * The bytes and headers of a request with `body` (a string as is, anything else as JSON): JSON's
+ * content type unless the caller set one, and its content length.
+ */
+export function requestBody(options: { body?: unknown; headers?: Record<string, string> }): {
+  payload: string | undefined;
+  headers: Record<string, string>;
+} {
+  const { body } = options;
   const payload =
-    options.body === undefined
-      ? undefined
-      : typeof options.body === 'string'
-        ? options.body
-        : JSON.stringify(options.body);
+    body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
   const headers: Record<string, string> = { ...options.headers };
   if (payload !== undefined) {
     headers['content-type'] ??= 'application/json';
     headers['content-length'] = String(Buffer.byteLength(payload));
   }
+  return { payload, headers };
+}
+
+/** One HTTP(S) request, answered within a deadline. */
+export function http(url: string, options: HttpOptions = {}): Promise<HttpAnswer> {
+  const { payload, headers } = requestBody(options);
   const timeoutMs = options.timeoutMs ?? 10_000;
   return new Promise((resolve, reject) => {
     const send = url.startsWith('https:') ? httpsRequest : httpRequest;

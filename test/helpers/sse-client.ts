@@ -1,6 +1,7 @@
 // A raw Streamable HTTP client for tests that need exact HTTP: one request over node:http whose
 // answer is read as SSE events (or as a whole body), each awaited under a deadline.
 import { request, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { requestBody } from './http.js';
 
 export interface SseEvent {
   id: string | undefined;
@@ -114,17 +115,7 @@ function parseEvent(block: string): SseEvent {
 
 /** Sends one request; resolves with its answer as soon as the headers are in. */
 export function rawRequest(url: string, options: RawOptions = {}): Promise<RawAnswer> {
-  const payload =
-    options.body === undefined
-      ? undefined
-      : typeof options.body === 'string'
-        ? options.body
-        : JSON.stringify(options.body);
-  const headers: Record<string, string> = { ...options.headers };
-  if (payload !== undefined) {
-    headers['content-type'] ??= 'application/json';
-    headers['content-length'] = String(Buffer.byteLength(payload));
-  }
+  const { payload, headers } = requestBody(options);
   return new Promise((resolve, reject) => {
     const req = request(url, { method: options.method ?? 'GET', headers });
     req.setTimeout(10_000, () => req.destroy(new Error(`no answer from ${url} in 10 s`)));
