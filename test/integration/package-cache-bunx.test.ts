@@ -1,21 +1,11 @@
-import {
-  chmodSync,
-  existsSync,
-  lstatSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { expect } from 'chai';
 import type { SandboxConfig } from '../../src/config/types.js';
-import { MCPManager } from '../../src/sessions/mcp-manager.js';
 import { textOf } from '../helpers/clients.js';
-import { ROOT, serviceConfig, testConfig } from '../helpers/config.js';
+import { ROOT } from '../helpers/config.js';
 import { packFixturePackage } from '../helpers/fixture-package.js';
-import { serverPidOf } from '../helpers/processes.js';
+import { cmdlineOf, packageCacheSuite } from '../helpers/package-cache.js';
 
 /** The real bunx (devDependency `bun`), by absolute path: bun need not be on PATH. */
 const BUNX = join(ROOT, 'node_modules/.bin/bunx');
@@ -31,41 +21,21 @@ function walk(dir: string): string[] {
 
 describe('shared package cache (bunx)', function () {
   this.timeout(120_000);
+  const suite = packageCacheSuite();
   let dir: string;
   let tarball: string;
-  let manager: MCPManager | undefined;
-  let cleanup: (() => void) | undefined;
-
   before(function () {
-    dir = mkdtempSync(join(tmpdir(), 'mcpmux-pkgcache-'));
+    dir = suite.dir();
     chmodSync(dir, 0o755); // a session's own uid (drop_privileges) reaches the cache below
     tarball = packFixturePackage(dir);
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
-  afterEach(async () => {
-    await manager?.shutdown();
-    cleanup?.();
-    manager = undefined;
-  });
 
-  function makeManager(
+  const makeManager = (
     cacheDir: string,
     flags: string[] = [],
     sandbox: Partial<SandboxConfig> = {},
-  ) {
-    const command = [BUNX, ...flags, '-p', tarball, 'mcpmux-cache-fixture'];
-    const config = testConfig(
-      { pkg: serviceConfig(command, { sandbox }) },
-      { session: { package_cache_dir: cacheDir } },
-    );
-    cleanup = config.cleanup;
-    manager = new MCPManager(config, { stopGraceMs: 300 });
-    return manager;
-  }
-
-  function cmdlineOf(pid: number): string[] {
-    return readFileSync(`/proc/${serverPidOf(pid)}/cmdline`, 'utf8').split('\0');
-  }
+  ) =>
+    suite.manager([BUNX, ...flags, '-p', tarball, 'mcpmux-cache-fixture'], cacheDir, { sandbox });
 
   it('fills once with bun; sessions run the cached bin under node and cannot write into the cache', async function () {
     const cacheDir = join(dir, 'cache-a');
@@ -95,9 +65,9 @@ describe('shared package cache (bunx)', function () {
 
   it('a later relay without network starts its sessions from the filled cache, no fill', async function () {
     const cacheDir = join(dir, 'cache-b');
-    await makeManager(cacheDir).createClient('pkg', { initialize: true });
-    await manager!.shutdown();
-    cleanup!();
+    const first = makeManager(cacheDir);
+    await first.createClient('pkg', { initialize: true });
+    await first.shutdown();
     const m = makeManager(cacheDir, [], { network: 'none' }); // no network needed any more
     const command = m.packages!.commandFor(m.services.get('pkg')!.config);
     expect(command?.[0], 'ready before any session').to.include(join(cacheDir, 'bunx'));

@@ -3,14 +3,12 @@
 // side: the fill command and its environment, once per package; sessions run the installed app
 // from the read-only cache; a failed fill runs the service as configured.
 
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { MCPManager } from '../../src/sessions/mcp-manager.js';
 import { textOf } from '../helpers/clients.js';
-import { ROOT, serviceConfig, testConfig } from '../helpers/config.js';
-import { serverPidOf } from '../helpers/processes.js';
+import { ROOT } from '../helpers/config.js';
+import { cmdlineOf, packageCacheSuite } from '../helpers/package-cache.js';
 
 const FAKES = join(ROOT, 'test/fixtures/fake-launchers');
 
@@ -53,30 +51,10 @@ const CASES = [
 
 describe('shared package cache (uvx, pipx; fake launchers)', function () {
   this.timeout(60_000);
+  const suite = packageCacheSuite();
   let dir: string;
-  let manager: MCPManager | undefined;
-  let cleanup: (() => void) | undefined;
-
-  before(() => (dir = mkdtempSync(join(tmpdir(), 'mcpmux-pkgcache-'))));
-  after(() => rmSync(dir, { recursive: true, force: true }));
-  afterEach(async () => {
-    await manager?.shutdown();
-    cleanup?.();
-    manager = undefined;
-  });
-
-  function makeManager(command: string[], cacheDir: string) {
-    const config = testConfig(
-      { pkg: serviceConfig(command) },
-      { session: { package_cache_dir: cacheDir } },
-    );
-    cleanup = config.cleanup;
-    manager = new MCPManager(config, { stopGraceMs: 300 });
-    return manager;
-  }
-
-  const cmdlineOf = (pid: number) =>
-    readFileSync(`/proc/${serverPidOf(pid)}/cmdline`, 'utf8').split('\0');
+  before(() => (dir = suite.dir()));
+  const makeManager = (command: string[], cacheDir: string) => suite.manager(command, cacheDir);
 
   for (const c of CASES) {
     it(`${c.launcher}: fills once with its installer; sessions run the app read-only`, async function () {

@@ -1,41 +1,23 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { MCPManager } from '../../src/sessions/mcp-manager.js';
 import { textOf } from '../helpers/clients.js';
-import { serviceConfig, testConfig } from '../helpers/config.js';
 import { packFixturePackage } from '../helpers/fixture-package.js';
+import { packageCacheSuite } from '../helpers/package-cache.js';
 import { serverPidOf } from '../helpers/processes.js';
 
 describe('shared package cache (npx)', function () {
   this.timeout(120_000);
+  const suite = packageCacheSuite();
   let dir: string;
   let tarball: string;
-  let manager: MCPManager | undefined;
-  let cleanup: (() => void) | undefined;
-
   before(function () {
-    dir = mkdtempSync(join(tmpdir(), 'mcpmux-pkgcache-'));
+    dir = suite.dir();
     tarball = packFixturePackage(dir);
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
-  afterEach(async () => {
-    await manager?.shutdown();
-    cleanup?.();
-    manager = undefined;
-  });
 
-  function makeManager(cacheDir: string) {
-    const command = ['npx', '-y', `--package=${tarball}`, 'mcpmux-cache-fixture'];
-    const config = testConfig(
-      { pkg: serviceConfig(command) },
-      { session: { package_cache_dir: cacheDir } },
-    );
-    cleanup = config.cleanup;
-    manager = new MCPManager(config, { stopGraceMs: 300 });
-    return manager;
-  }
+  const makeManager = (cacheDir: string) =>
+    suite.manager(['npx', '-y', `--package=${tarball}`, 'mcpmux-cache-fixture'], cacheDir);
 
   it('fills the cache once; every session runs the cached bin and cannot write into the cache', async function () {
     const cacheDir = join(dir, 'cache-a');
